@@ -1,0 +1,18 @@
+.PHONY: generate check-generated vet test
+
+# generate regenerates api/ from openapi.yaml and overlay.yaml.
+generate:
+	go generate ./...
+
+# check-generated fails when the committed api/ differs from what
+# go generate produces.
+check-generated: generate
+	@git diff --exit-code --stat -- api/ && test -z "$$(git status --porcelain -- api/)" \
+		|| { echo "api/ differs from go generate's output: run make generate and commit api/"; exit 1; }
+
+vet:
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.gen\.go$$'))" || { gofmt -l .; exit 1; }
+
+test: check-generated vet
+	go test -race -count=1 ./...

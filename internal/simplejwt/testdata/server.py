@@ -1,0 +1,91 @@
+"""A minimal Django + SimpleJWT server with the AISquare Studio token routes.
+
+Run with Debian's /usr/bin/python3. Settings come from the environment:
+  PORT                     port to listen on (127.0.0.1)
+  DB_PATH                  sqlite file (created; migrations run at start)
+  ROTATE_REFRESH_TOKENS    "1" to rotate refresh tokens
+  BLACKLIST_AFTER_ROTATION "1" to blacklist rotated refresh tokens
+  ACCESS_LIFETIME_SECONDS  access token lifetime (default 300)
+It prints "ready" on stdout once it accepts connections.
+"""
+import os
+import sys
+from datetime import timedelta
+
+import django
+from django.conf import settings
+
+rotate = os.environ.get("ROTATE_REFRESH_TOKENS") == "1"
+blacklist = os.environ.get("BLACKLIST_AFTER_ROTATION") == "1"
+
+settings.configure(
+    DEBUG=False,
+    ALLOWED_HOSTS=["*"],
+    SECRET_KEY="test-only-secret-key-for-the-conformance-suite",
+    ROOT_URLCONF=__name__,
+    APPEND_SLASH=True,
+    MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
+    INSTALLED_APPS=[
+        "django.contrib.contenttypes",
+        "django.contrib.auth",
+        "rest_framework",
+        "rest_framework_simplejwt.token_blacklist",
+    ],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["DB_PATH"]}},
+    DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+    USE_TZ=True,
+    REST_FRAMEWORK={
+        "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+        "UNAUTHENTICATED_USER": None,
+    },
+    SIMPLE_JWT={
+        "ACCESS_TOKEN_LIFETIME": timedelta(seconds=int(os.environ.get("ACCESS_LIFETIME_SECONDS", "300"))),
+        "REFRESH_TOKEN_LIFETIME": timedelta(days=30),
+        "ROTATE_REFRESH_TOKENS": rotate,
+        "BLACKLIST_AFTER_ROTATION": blacklist,
+    },
+)
+django.setup()
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.urls import path  # noqa: E402
+from rest_framework.permissions import IsAuthenticated  # noqa: E402
+from rest_framework.response import Response  # noqa: E402
+from rest_framework.views import APIView  # noqa: E402
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView  # noqa: E402
+
+
+class Me(APIView):
+    """A protected route, for tests of authenticated calls."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response({"user_id": request.user.id, "username": request.user.username})
+
+
+urlpatterns = [
+    path("api/v1/token/", TokenObtainPairView.as_view()),
+    path("api/v1/token/refresh/", TokenRefreshView.as_view()),
+    path("api/v1/me/", Me.as_view()),
+]
+
+if __name__ == "__main__":
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from django.core.wsgi import get_wsgi_application
+
+    call_command("migrate", verbosity=0, interactive=False)
+    User.objects.create_user("alice", password="alice-password")
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = make_server("127.0.0.1", int(os.environ["PORT"]), get_wsgi_application(), handler_class=QuietHandler)
+    print("ready", flush=True)
+    sys.stdout.close()
+    server.serve_forever()

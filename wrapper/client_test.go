@@ -1,0 +1,476 @@
+package wrapper_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aisquare-studio/aisquare-go/wrapper"
+)
+
+// secret is the refresh token the tests send; no error may contain it.
+const secret = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXJlZnJlc2gtdG9rZW4.c2lnbmF0dXJl"
+
+// newClient starts a server with h and returns a client for it.
+func newClient(t *testing.T, h http.HandlerFunc, opts ...wrapper.Option) *wrapper.Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c, err := wrapper.New(append([]wrapper.Option{wrapper.WithBaseURL(srv.URL)}, opts...)...)
+	require.NoError(t, err)
+	return c
+}
+
+// reply answers every request with status, content type and body.
+func reply(status int, contentType, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+// hang answers after a second: long past the deadlines of the tests that
+// use it. It reads the body first, so that the server notices a client that
+// gives up and cancels the request's context.
+func hang(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	select {
+	case <-r.Context().Done():
+	case <-time.After(time.Second):
+	}
+}
+
+func assertNoSecret(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	for _, s := range []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+		assert.NotContains(t, s, secret)
+	}
+}
+
+func TestRefreshTokenSendsOnlyTheRefreshToken(t *testing.T) {
+	var got struct {
+		method, path, contentType, userAgent, auth, body string
+	}
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got.method, got.path, got.body = r.Method, r.URL.Path, string(b)
+		got.contentType, got.userAgent, got.auth = r.Header.Get("Content-Type"), r.Header.Get("User-Agent"), r.Header.Get("Authorization")
+		reply(http.StatusOK, "application/json", `{"access":"new-access"}`)(w, r)
+	})
+
+	tok, err := c.RefreshToken(context.Background(), "  "+secret+"\n")
+	require.NoError(t, err)
+	assert.Equal(t, "new-access", tok.Access)
+	assert.Empty(t, tok.Refresh, "Refresh without rotation")
+	assert.Equal(t, http.MethodPost, got.method)
+	assert.Equal(t, "/api/v1/token/refresh/", got.path)
+	assert.Equal(t, "application/json", got.contentType)
+	assert.JSONEq(t, `{"refresh":"`+secret+`"}`, got.body)
+	assert.Equal(t, "aisquare-go/"+wrapper.Version, got.userAgent)
+	assert.Empty(t, got.auth, "the refresh endpoint needs no Authorization header")
+}
+
+func TestRefreshTokenRotated(t *testing.T) {
+	c := newClient(t, reply(http.StatusOK, "application/json", `{"access":"a2","refresh":"r2"}`))
+	tok, err := c.RefreshToken(context.Background(), secret)
+	require.NoError(t, err)
+	assert.Equal(t, "a2", tok.Access)
+	assert.Equal(t, "r2", tok.Refresh)
+}
+
+func TestRefreshTokenEmptyTokenSendsNothing(t *testing.T) {
+	for _, token := range []string{"", "   ", "\n\t"} {
+		requests := 0
+		c := newClient(t, func(w http.ResponseWriter, r *http.Request) { requests++ })
+		_, err := c.RefreshToken(context.Background(), token)
+		assert.ErrorIs(t, err, wrapper.ErrEmptyToken)
+		assert.ErrorIs(t, err, wrapper.ErrInvalidToken)
+		assert.Zero(t, requests, "requests for token %q", token)
+	}
+}
+
+// TestRefreshTokenErrors covers every error row of BACKEND.md's table, and
+// the other statuses a proxy or the server may send.
+func TestRefreshTokenErrors(t *testing.T) {
+	tests := []struct {
+		name        string
+		status      int
+		contentType string
+		body        string
+		header      map[string]string
+		is          []error
+		isNot       []error
+		code        string
+		detail      string
+		fields      map[string][]string
+		retryAfter  time.Duration
+		message     string
+	}{
+		{
+			name: "blacklisted", status: 401, body: `{"detail":"Token is blacklisted","code":"token_not_valid"}`,
+			is: []error{wrapper.ErrUnauthorized, wrapper.ErrInvalidToken}, isNot: []error{wrapper.ErrBadRequest, wrapper.ErrServer},
+			code: "token_not_valid", detail: "Token is blacklisted",
+			message: "wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is blacklisted (token_not_valid)",
+		},
+		{
+			name: "wrong type", status: 401, body: `{"detail":"Token has wrong type","code":"token_not_valid"}`,
+			is: []error{wrapper.ErrUnauthorized, wrapper.ErrInvalidToken}, code: "token_not_valid", detail: "Token has wrong type",
+		},
+		{
+			name: "invalid or expired", status: 401, body: `{"detail":"Token is invalid or expired","code":"token_not_valid"}`,
+			is: []error{wrapper.ErrUnauthorized, wrapper.ErrInvalidToken}, code: "token_not_valid", detail: "Token is invalid or expired",
+		},
+		{
+			name: "expired, newer SimpleJWT", status: 401, body: `{"detail":"Token is expired","code":"token_not_valid"}`,
+			is: []error{wrapper.ErrUnauthorized, wrapper.ErrInvalidToken}, code: "token_not_valid", detail: "Token is expired",
+		},
+		{
+			name: "field required", status: 400, body: `{"refresh":["This field is required."]}`,
+			is: []error{wrapper.ErrBadRequest, wrapper.ErrInvalidToken}, isNot: []error{wrapper.ErrUnauthorized},
+			fields:  map[string][]string{"refresh": {"This field is required."}},
+			message: "wrapper: POST /api/v1/token/refresh/: 400 Bad Request: refresh: This field is required.",
+		},
+		{
+			name: "field blank", status: 400, body: `{"refresh":["This field may not be blank."]}`,
+			is: []error{wrapper.ErrBadRequest, wrapper.ErrInvalidToken}, fields: map[string][]string{"refresh": {"This field may not be blank."}},
+		},
+		{
+			name: "malformed JSON request", status: 400, body: `{"detail":"JSON parse error - Expecting value: line 1 column 1 (char 0)"}`,
+			is: []error{wrapper.ErrBadRequest}, detail: "JSON parse error - Expecting value: line 1 column 1 (char 0)",
+		},
+		{
+			name: "redirect to the slash path", status: 301, contentType: "text/html; charset=utf-8",
+			header: map[string]string{"Location": "/elsewhere/"},
+			isNot:  []error{wrapper.ErrBadRequest, wrapper.ErrServer, wrapper.ErrInvalidToken},
+			message: "wrapper: POST /api/v1/token/refresh/: 301 Moved Permanently (empty body)",
+		},
+		{
+			name: "forbidden", status: 403, body: `{"detail":"You do not have permission to perform this action."}`,
+			is: []error{wrapper.ErrForbidden}, isNot: []error{wrapper.ErrInvalidToken}, detail: "You do not have permission to perform this action.",
+		},
+		{
+			name: "not found", status: 404, contentType: "text/html", body: "<h1>Not Found</h1>",
+			is: []error{wrapper.ErrNotFound}, message: "wrapper: POST /api/v1/token/refresh/: 404 Not Found (text/html body, not a JSON error)",
+		},
+		{
+			name: "rate limited", status: 429, body: `{"detail":"Request was throttled. Expected available in 7 seconds."}`,
+			header: map[string]string{"Retry-After": "7"}, is: []error{wrapper.ErrRateLimited}, isNot: []error{wrapper.ErrServer},
+			detail: "Request was throttled. Expected available in 7 seconds.", retryAfter: 7 * time.Second,
+		},
+		{
+			name: "server error", status: 500, contentType: "text/html", body: "<h1>Server Error (500)</h1>",
+			is: []error{wrapper.ErrServer}, isNot: []error{wrapper.ErrInvalidToken},
+		},
+		{
+			name: "HTML 502 from a proxy", status: 502, contentType: "text/html",
+			body: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>",
+			is:   []error{wrapper.ErrServer}, message: "wrapper: POST /api/v1/token/refresh/: 502 Bad Gateway (text/html body, not a JSON error)",
+		},
+		{
+			name: "empty 503", status: 503, contentType: "-", header: map[string]string{"Retry-After": "120"},
+			is: []error{wrapper.ErrServer}, retryAfter: 2 * time.Minute,
+			message: "wrapper: POST /api/v1/token/refresh/: 503 Service Unavailable (empty body)",
+		},
+		{
+			name: "bare list of messages", status: 400, body: `["Invalid input."]`,
+			is: []error{wrapper.ErrBadRequest}, detail: "Invalid input.",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+				switch tc.contentType {
+				case "":
+					w.Header().Set("Content-Type", "application/json")
+				case "-":
+				default:
+					w.Header().Set("Content-Type", tc.contentType)
+				}
+				for k, v := range tc.header {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			})
+			tok, err := c.RefreshToken(context.Background(), secret)
+			require.Error(t, err)
+			assert.Nil(t, tok)
+			assertNoSecret(t, err)
+
+			var apiErr *wrapper.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tc.status, apiErr.StatusCode)
+			assert.Equal(t, http.MethodPost, apiErr.Method)
+			assert.Equal(t, "/api/v1/token/refresh/", apiErr.Path)
+			assert.Equal(t, tc.code, apiErr.Code)
+			assert.Equal(t, tc.detail, apiErr.Detail)
+			assert.Equal(t, tc.fields, apiErr.Fields)
+			assert.Equal(t, tc.body, string(apiErr.Body))
+			assert.Equal(t, tc.retryAfter, apiErr.RetryAfter)
+			for _, target := range tc.is {
+				assert.ErrorIs(t, err, target)
+			}
+			for _, target := range tc.isNot {
+				assert.NotErrorIs(t, err, target)
+			}
+			if tc.message != "" {
+				assert.Equal(t, tc.message, err.Error())
+			}
+		})
+	}
+}
+
+// TestRefreshTokenBadResponses covers 2xx answers the SDK cannot use, and
+// transports that fail: each is a clear error that names what was wrong.
+func TestRefreshTokenBadResponses(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		opts    []wrapper.Option
+		want    string // a part of the message
+		is      error
+	}{
+		{"HTML 200", reply(200, "text/html", "<html>ok</html>"), nil,
+			`200 OK: malformed response: content type "text/html", want application/json`, wrapper.ErrMalformedResponse},
+		{"truncated JSON", reply(200, "application/json", `{"access":"eyJhbGciOi`), nil,
+			"200 OK: malformed response: invalid JSON: unexpected end of JSON input", wrapper.ErrMalformedResponse},
+		{"empty body", reply(200, "application/json", ""), nil,
+			"200 OK: malformed response: empty body", wrapper.ErrMalformedResponse},
+		{"wrong content type", reply(200, "text/plain", `{"access":"a"}`), nil,
+			`malformed response: content type "text/plain", want application/json`, wrapper.ErrMalformedResponse},
+		{"no access", reply(200, "application/json", `{"refresh":"r"}`), nil,
+			`200 OK: malformed response: no "access" token`, wrapper.ErrMalformedResponse},
+		{"null", reply(200, "application/json", `null`), nil,
+			`malformed response: no "access" token`, wrapper.ErrMalformedResponse},
+		{"not an object", reply(200, "application/json", `["a"]`), nil,
+			"malformed response: invalid JSON: json: cannot unmarshal array", wrapper.ErrMalformedResponse},
+		{"access not a string", reply(200, "application/json", `{"access":42}`), nil,
+			"malformed response: invalid JSON", wrapper.ErrMalformedResponse},
+		{"trailing garbage", reply(200, "application/json", `{"access":"a"} junk`), nil,
+			"malformed response: invalid JSON", wrapper.ErrMalformedResponse},
+		{"huge body", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"access":"`+strings.Repeat("a", 5<<20)+`"}`)
+		}, nil, "200 OK: malformed response: body exceeds 4194304 bytes", wrapper.ErrMalformedResponse},
+		{"dropped connection", func(w http.ResponseWriter, r *http.Request) {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+		}, nil, "wrapper: refresh token: Post", io.EOF},
+		{"dropped mid-body", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "100")
+			_, _ = io.WriteString(w, `{"access":`)
+			w.(http.Flusher).Flush()
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+		}, nil, "200 OK: malformed response: reading body: unexpected EOF", io.ErrUnexpectedEOF},
+		{"slow server", hang, []wrapper.Option{wrapper.WithTimeout(50 * time.Millisecond)}, "Client.Timeout exceeded", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(t, tc.handler, tc.opts...)
+			tok, err := c.RefreshToken(context.Background(), secret)
+			require.Error(t, err)
+			assert.Nil(t, tok)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "wrapper: "), "message %q does not name the package", err)
+			if tc.is != nil {
+				assert.ErrorIs(t, err, tc.is)
+			}
+			var apiErr *wrapper.APIError
+			assert.False(t, errors.As(err, &apiErr), "a 2xx or a transport failure is not an *APIError")
+			assertNoSecret(t, err)
+		})
+	}
+}
+
+func TestRefreshTokenHonoursContext(t *testing.T) {
+	c := newClient(t, hang)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.RefreshToken(ctx, secret)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+func TestBaseURL(t *testing.T) {
+	tests := []struct{ suffix, wantPath string }{
+		{"", "/api/v1/token/refresh/"},
+		{"/", "/api/v1/token/refresh/"},
+		{"/prefix", "/prefix/api/v1/token/refresh/"},
+		{"/prefix/", "/prefix/api/v1/token/refresh/"},
+		{"/a/b//", "/a/b/api/v1/token/refresh/"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.suffix, func(t *testing.T) {
+			var gotPath string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				gotPath = r.URL.Path
+				if !strings.HasSuffix(r.URL.Path, "/") {
+					// What the backend does for a path without its slash.
+					http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
+					return
+				}
+				reply(200, "application/json", `{"access":"a"}`)(w, r)
+			}))
+			t.Cleanup(srv.Close)
+			c, err := wrapper.New(wrapper.WithBaseURL(srv.URL + tc.suffix))
+			require.NoError(t, err)
+			_, err = c.RefreshToken(context.Background(), secret)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantPath, gotPath)
+		})
+	}
+}
+
+func TestBaseURLPrecedence(t *testing.T) {
+	t.Setenv(wrapper.BaseURLEnv, "")
+	c, err := wrapper.New()
+	require.NoError(t, err)
+	assert.Equal(t, wrapper.DefaultBaseURL, c.BaseURL())
+	assert.Equal(t, "https://api.aisquare.studio", wrapper.DefaultBaseURL)
+
+	t.Setenv(wrapper.BaseURLEnv, "https://stg-api.aisquare.studio/")
+	c, err = wrapper.New()
+	require.NoError(t, err)
+	assert.Equal(t, "https://stg-api.aisquare.studio", c.BaseURL())
+
+	c, err = wrapper.New(wrapper.WithBaseURL("http://127.0.0.1:8000"))
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8000", c.BaseURL())
+
+	t.Setenv(wrapper.BaseURLEnv, "ftp://example.com")
+	_, err = wrapper.New()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "$"+wrapper.BaseURLEnv)
+}
+
+func TestOptionsRejectBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  wrapper.Option
+		want string
+	}{
+		{"empty base URL", wrapper.WithBaseURL(""), "wrapper: invalid base URL"},
+		{"relative base URL", wrapper.WithBaseURL("api.aisquare.studio"), "scheme must be http or https"},
+		{"other scheme", wrapper.WithBaseURL("ftp://api.aisquare.studio"), "scheme must be http or https"},
+		{"no host", wrapper.WithBaseURL("https://"), "no host"},
+		{"credentials", wrapper.WithBaseURL("https://user:hunter2@api.aisquare.studio"), "credentials are not allowed"},
+		{"query", wrapper.WithBaseURL("https://api.aisquare.studio?x=1"), "a query or fragment is not allowed"},
+		{"fragment", wrapper.WithBaseURL("https://api.aisquare.studio#x"), "a query or fragment is not allowed"},
+		{"unparsable", wrapper.WithBaseURL("http://a b"), "wrapper: invalid base URL"},
+		{"nil HTTP client", wrapper.WithHTTPClient(nil), "wrapper: invalid HTTP client: nil"},
+		{"empty user agent", wrapper.WithUserAgent(" "), "wrapper: invalid user agent: empty"},
+		{"user agent with a line break", wrapper.WithUserAgent("a\r\nX-Evil: 1"), "line break"},
+		{"zero timeout", wrapper.WithTimeout(0), "wrapper: invalid timeout 0s: must be positive"},
+		{"negative timeout", wrapper.WithTimeout(-time.Second), "must be positive"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := wrapper.New(tc.opt)
+			require.Error(t, err)
+			assert.Nil(t, c)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+		})
+	}
+}
+
+type countingTransport struct{ n int }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n++
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestWithHTTPClientAndUserAgent(t *testing.T) {
+	var ua string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ua = r.Header.Get("User-Agent")
+		reply(200, "application/json", `{"access":"a"}`)(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	rt := &countingTransport{}
+	hc := &http.Client{Transport: rt}
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithHTTPClient(hc),
+		wrapper.WithUserAgent("my-service/1.2"), wrapper.WithTimeout(time.Second))
+	require.NoError(t, err)
+	_, err = c.RefreshToken(context.Background(), secret)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rt.n, "requests through the given client's transport")
+	assert.Equal(t, "my-service/1.2 aisquare-go/"+wrapper.Version, ua)
+	assert.Zero(t, hc.Timeout, "the given client is not modified")
+	assert.Nil(t, hc.CheckRedirect, "the given client is not modified")
+}
+
+// TestAPIUsesTheSameSettings checks that the generated client reaches the
+// same server with the same User-Agent, and that CheckResponse maps its
+// responses.
+func TestAPIUsesTheSameSettings(t *testing.T) {
+	var ua, path string
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		ua, path = r.Header.Get("User-Agent"), r.URL.Path
+		reply(401, "application/json", `{"detail":"Token is blacklisted","code":"token_not_valid"}`)(w, r)
+	}, wrapper.WithUserAgent("svc/1"))
+
+	resp, err := c.API().RefreshCreateWithResponse(context.Background(), apiRefreshBody(secret))
+	require.NoError(t, err, "the generated client returns no error for a 401")
+	assert.Equal(t, "svc/1 aisquare-go/"+wrapper.Version, ua)
+	assert.Equal(t, "/api/v1/token/refresh/", path)
+	require.NotNil(t, resp.JSON401)
+	assert.Equal(t, "token_not_valid", resp.JSON401.Code)
+
+	err = wrapper.CheckResponse(resp.HTTPResponse, resp.Body)
+	assert.ErrorIs(t, err, wrapper.ErrInvalidToken)
+	var apiErr *wrapper.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "Token is blacklisted", apiErr.Detail)
+}
+
+func TestCheckResponseAcceptsSuccess(t *testing.T) {
+	for _, status := range []int{200, 201, 204} {
+		assert.NoError(t, wrapper.CheckResponse(&http.Response{StatusCode: status}, nil), "status %d", status)
+	}
+}
+
+func TestAPIErrorBodyIsCapped(t *testing.T) {
+	big := strings.Repeat("x", 1<<20)
+	c := newClient(t, reply(502, "text/html", big))
+	_, err := c.RefreshToken(context.Background(), secret)
+	var apiErr *wrapper.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Len(t, apiErr.Body, 64<<10)
+	assert.Less(t, len(err.Error()), 200, "the message stays one short line")
+}
+
+func TestErrorBodyShapesNeverPanic(t *testing.T) {
+	for _, body := range []string{`{"detail":{"nested":1}}`, `{"refresh":[1,2]}`, `{"code":null}`, `[1]`, `"str"`, `{`, "\x00\xff"} {
+		err := wrapper.CheckResponse(&http.Response{StatusCode: 400, Header: http.Header{}}, []byte(body))
+		var apiErr *wrapper.APIError
+		require.ErrorAs(t, err, &apiErr, "body %q", body)
+		assert.Equal(t, body, string(apiErr.Body))
+		_ = json.Valid([]byte(body))
+	}
+}

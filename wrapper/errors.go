@@ -1,0 +1,250 @@
+package wrapper
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Class sentinels. An [*APIError] matches the one for its status with
+// [errors.Is].
+var (
+	ErrBadRequest   = errors.New("wrapper: bad request")       // 400
+	ErrUnauthorized = errors.New("wrapper: unauthorized")      // 401
+	ErrForbidden    = errors.New("wrapper: forbidden")         // 403
+	ErrNotFound     = errors.New("wrapper: not found")         // 404
+	ErrRateLimited  = errors.New("wrapper: rate limited")      // 429; see [APIError.RetryAfter]
+	ErrServer       = errors.New("wrapper: server error")      // 5xx
+)
+
+// ErrInvalidToken matches every rejection of a token: the 400 that the spec
+// documents for the refresh endpoint, the 401 "token_not_valid" that
+// SimpleJWT sends for an expired, blacklisted or wrong-type token, and an
+// empty token caught before any request ([ErrEmptyToken]). The caller's
+// remedy is the same for all of them: log in again.
+var ErrInvalidToken = errors.New("wrapper: invalid token")
+
+// ErrEmptyToken is returned, before any network I/O, for a token that is
+// empty or only white space. It matches [ErrInvalidToken].
+var ErrEmptyToken = fmt.Errorf("%w: token is empty", ErrInvalidToken)
+
+// ErrMalformedResponse matches a 2xx response the SDK cannot use: an empty
+// body, a content type other than JSON, truncated or invalid JSON, or an
+// object without the expected fields. The error's message says which.
+var ErrMalformedResponse = errors.New("wrapper: malformed response")
+
+// maxErrorBody caps [APIError.Body].
+const maxErrorBody = 64 << 10
+
+// refreshPath is the spec's path of the token refresh endpoint.
+const refreshPath = "/api/v1/token/refresh/"
+
+// timeNow is the clock; tests replace it.
+var timeNow = time.Now
+
+// APIError is a response outside 2xx, from any endpoint. It matches the class
+// sentinels ([ErrBadRequest], [ErrUnauthorized], [ErrForbidden],
+// [ErrNotFound], [ErrRateLimited], [ErrServer]) and [ErrInvalidToken] with
+// [errors.Is].
+type APIError struct {
+	// StatusCode is the HTTP status code.
+	StatusCode int
+	// Method and Path name the request; Path carries no query string.
+	Method, Path string
+	// Code is the "code" of a Django REST Framework error body, such as
+	// "token_not_valid"; empty if there is none.
+	Code string
+	// Detail is the "detail" of an error body, such as "Token is blacklisted";
+	// empty if there is none.
+	Detail string
+	// Fields holds the field errors of a validation body, such as
+	// {"refresh": ["This field may not be blank."]}; nil if there are none.
+	Fields map[string][]string
+	// RetryAfter is the Retry-After header as a duration from now; zero if
+	// the header is absent or unreadable.
+	RetryAfter time.Duration
+	// ContentType is the response's Content-Type header.
+	ContentType string
+	// Body is the raw response body, cut at 64 KiB.
+	Body []byte
+}
+
+// CheckResponse returns nil for a 2xx response and an [*APIError] for any
+// other, with body the response body already read. It serves every endpoint:
+// the generated client returns a nil error for 4xx and 5xx, so check each
+// response it returns:
+//
+//	resp, err := c.API().RefreshCreateWithResponse(ctx, body)
+//	if err != nil {
+//		return err
+//	}
+//	if err := wrapper.CheckResponse(resp.HTTPResponse, resp.Body); err != nil {
+//		return err
+//	}
+func CheckResponse(resp *http.Response, body []byte) error {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	e := &APIError{
+		StatusCode:  resp.StatusCode,
+		ContentType: resp.Header.Get("Content-Type"),
+		Body:        bytes.Clone(body[:min(len(body), maxErrorBody)]),
+	}
+	if resp.Request != nil {
+		e.Method = resp.Request.Method
+		e.Path = resp.Request.URL.Path
+	}
+	e.Detail, e.Code, e.Fields = parseErrorBody(body)
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
+	return e
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "wrapper: %s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
+	switch {
+	case e.Detail != "":
+		b.WriteString(": " + e.Detail)
+		if e.Code != "" {
+			b.WriteString(" (" + e.Code + ")")
+		}
+	case len(e.Fields) > 0:
+		for _, name := range slices.Sorted(maps.Keys(e.Fields)) {
+			fmt.Fprintf(&b, ": %s: %s", name, strings.Join(e.Fields[name], " "))
+		}
+	case len(e.Body) == 0:
+		b.WriteString(" (empty body)")
+	default:
+		mediaType, _, _ := mime.ParseMediaType(e.ContentType)
+		if mediaType == "" {
+			mediaType = "untyped"
+		}
+		fmt.Fprintf(&b, " (%s body, not a JSON error)", mediaType)
+	}
+	return b.String()
+}
+
+// Is reports whether target is the class sentinel of e's status, or
+// [ErrInvalidToken] for a rejected token.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrBadRequest:
+		return e.StatusCode == http.StatusBadRequest
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	case ErrServer:
+		return e.StatusCode >= 500 && e.StatusCode < 600
+	case ErrInvalidToken:
+		// The upstream spec documents 400 "Invalid token" for the refresh
+		// endpoint; SimpleJWT answers 401 "token_not_valid" there and on any
+		// route that checks an access token.
+		onRefresh := strings.HasSuffix(e.Path, refreshPath)
+		return (e.StatusCode == http.StatusUnauthorized && (e.Code == "token_not_valid" || onRefresh)) ||
+			(e.StatusCode == http.StatusBadRequest && onRefresh)
+	}
+	return false
+}
+
+// parseErrorBody reads the error shapes of Django REST Framework:
+// {"detail": "...", "code": "..."}, a validation body of field names to
+// messages, and a bare list of messages. Anything else yields zero values.
+func parseErrorBody(body []byte) (detail, code string, fields map[string][]string) {
+	var list []string
+	if json.Unmarshal(body, &list) == nil {
+		return strings.Join(list, " "), "", nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil {
+		return "", "", nil
+	}
+	for key, raw := range obj {
+		msgs, ok := stringOrList(raw)
+		if !ok {
+			continue // nested objects, such as SimpleJWT's "messages"
+		}
+		switch key {
+		case "detail":
+			detail = strings.Join(msgs, " ")
+		case "code":
+			code = strings.Join(msgs, " ")
+		default:
+			if fields == nil {
+				fields = make(map[string][]string)
+			}
+			fields[key] = msgs
+		}
+	}
+	return detail, code, fields
+}
+
+func stringOrList(raw json.RawMessage) ([]string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return []string{s}, true
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return list, true
+	}
+	return nil, false
+}
+
+// parseRetryAfter reads a Retry-After value, in seconds or as an HTTP date.
+func parseRetryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32); err == nil {
+		return time.Duration(max(secs, 0)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(timeNow()), 0)
+	}
+	return 0
+}
+
+// malformedError is a 2xx response the SDK cannot use.
+type malformedError struct {
+	method, path string
+	status       int
+	reason       string
+	err          error // the cause, if any
+}
+
+func newMalformed(resp *http.Response, reason string, err error) *malformedError {
+	e := &malformedError{status: resp.StatusCode, reason: reason, err: err}
+	if resp.Request != nil {
+		e.method, e.path = resp.Request.Method, resp.Request.URL.Path
+	}
+	return e
+}
+
+func (e *malformedError) Error() string {
+	msg := fmt.Sprintf("wrapper: %s %s: %d %s: malformed response: %s",
+		e.method, e.path, e.status, http.StatusText(e.status), e.reason)
+	if e.err != nil {
+		msg += ": " + e.err.Error()
+	}
+	return msg
+}
+
+func (e *malformedError) Unwrap() []error {
+	if e.err == nil {
+		return []error{ErrMalformedResponse}
+	}
+	return []error{ErrMalformedResponse, e.err}
+}

@@ -1,0 +1,115 @@
+package wrapper
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aisquare-studio/aisquare-go/api"
+)
+
+const (
+	// DefaultBaseURL is the production AISquare Studio API, used when neither
+	// [WithBaseURL] nor the environment variable [BaseURLEnv] names another.
+	DefaultBaseURL = api.ServerUrlProduction
+
+	// BaseURLEnv is the environment variable that overrides [DefaultBaseURL].
+	// [WithBaseURL] takes precedence over it.
+	BaseURLEnv = "AISQUARE_BASE_URL"
+
+	// DefaultTimeout bounds a whole request, response body included, when the
+	// client makes its own [http.Client].
+	DefaultTimeout = 30 * time.Second
+)
+
+// An Option configures a [Client] in [New].
+type Option func(*config) error
+
+type config struct {
+	baseURL    string
+	httpClient *http.Client
+	userAgent  string
+	timeout    time.Duration
+}
+
+// WithBaseURL sets the API's base URL, such as "https://api.aisquare.studio"
+// or "https://host/prefix", with or without a trailing slash. It overrides
+// [BaseURLEnv] and [DefaultBaseURL].
+func WithBaseURL(baseURL string) Option {
+	return func(c *config) error {
+		u, err := parseBaseURL(baseURL)
+		if err != nil {
+			return err
+		}
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client that sends requests. The client is not
+// modified: [Client] uses a shallow copy of it with its own transport
+// wrapped around hc.Transport. It must not be nil.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("wrapper: invalid HTTP client: nil")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithUserAgent puts product, such as "my-service/1.2", before the SDK's own
+// name and version in the User-Agent header.
+func WithUserAgent(product string) Option {
+	return func(c *config) error {
+		product = strings.TrimSpace(product)
+		if product == "" {
+			return errors.New("wrapper: invalid user agent: empty")
+		}
+		if strings.ContainsAny(product, "\r\n") {
+			return errors.New("wrapper: invalid user agent: contains a line break")
+		}
+		c.userAgent = product + " " + userAgent
+		return nil
+	}
+}
+
+// WithTimeout bounds each request, response body included. It overrides
+// [DefaultTimeout] and the Timeout of a client given by [WithHTTPClient].
+// It must be positive.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("wrapper: invalid timeout %v: must be positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// parseBaseURL checks that raw is an absolute http or https URL with nothing
+// that would end up in every request by accident (credentials, a query, a
+// fragment), and returns it without trailing slashes.
+func parseBaseURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", fmt.Errorf("wrapper: invalid base URL: %w", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("wrapper: invalid base URL %q: scheme must be http or https", u.Redacted())
+	case u.Host == "":
+		return "", fmt.Errorf("wrapper: invalid base URL %q: no host", u.Redacted())
+	case u.User != nil:
+		return "", fmt.Errorf("wrapper: invalid base URL %q: credentials are not allowed", u.Redacted())
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", fmt.Errorf("wrapper: invalid base URL %q: a query or fragment is not allowed", u.Redacted())
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u.String(), nil
+}
