@@ -159,8 +159,8 @@ func TestRefreshTokenErrors(t *testing.T) {
 		},
 		{
 			name: "redirect to the slash path", status: 301, contentType: "text/html; charset=utf-8",
-			header: map[string]string{"Location": "/elsewhere/"},
-			isNot:  []error{wrapper.ErrBadRequest, wrapper.ErrServer, wrapper.ErrInvalidToken},
+			header:  map[string]string{"Location": "/elsewhere/"},
+			isNot:   []error{wrapper.ErrBadRequest, wrapper.ErrServer, wrapper.ErrInvalidToken},
 			message: "wrapper: POST /api/v1/token/refresh/: 301 Moved Permanently (empty body)",
 		},
 		{

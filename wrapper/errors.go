@@ -17,12 +17,12 @@ import (
 // Class sentinels. An [*APIError] matches the one for its status with
 // [errors.Is].
 var (
-	ErrBadRequest   = errors.New("wrapper: bad request")       // 400
-	ErrUnauthorized = errors.New("wrapper: unauthorized")      // 401
-	ErrForbidden    = errors.New("wrapper: forbidden")         // 403
-	ErrNotFound     = errors.New("wrapper: not found")         // 404
-	ErrRateLimited  = errors.New("wrapper: rate limited")      // 429; see [APIError.RetryAfter]
-	ErrServer       = errors.New("wrapper: server error")      // 5xx
+	ErrBadRequest   = errors.New("wrapper: bad request")  // 400
+	ErrUnauthorized = errors.New("wrapper: unauthorized") // 401
+	ErrForbidden    = errors.New("wrapper: forbidden")    // 403
+	ErrNotFound     = errors.New("wrapper: not found")    // 404
+	ErrRateLimited  = errors.New("wrapper: rate limited") // 429; see [APIError.RetryAfter]
+	ErrServer       = errors.New("wrapper: server error") // 5xx
 )
 
 // ErrInvalidToken matches every rejection of a token: the 400 that the spec
