@@ -1,14 +1,19 @@
 package wrapper
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"os"
 	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/aisquare-studio/aisquare-go/api"
 )
@@ -23,18 +28,25 @@ const userAgent = "aisquare-go/" + Version
 const maxBody = 4 << 20
 
 // Client talks to the AISquare Studio API. It is safe for concurrent use.
+//
+// A client made with [WithTokens] or [WithTokenStore] holds a session: the
+// requests of [Client.API], [Client.HTTPClient] and [Client.TokenSource]
+// carry an access token that the client keeps valid by itself. Without one,
+// they carry no Authorization header.
 type Client struct {
 	baseURL   string
 	userAgent string
-	hc        *http.Client
-	api       *api.ClientWithResponses
+	plain     *api.Client              // sends without a token: used to refresh
+	api       *api.ClientWithResponses // sends with the session's token, if any
+	hc        *http.Client             // the same
+	session   *session                 // nil without tokens
 }
 
 // New returns a client configured by opts. Without options it talks to
 // [DefaultBaseURL], or to the URL in the environment variable [BaseURLEnv]
 // when that is set, with a timeout of [DefaultTimeout].
 func New(opts ...Option) (*Client, error) {
-	cfg := config{baseURL: DefaultBaseURL, userAgent: userAgent}
+	cfg := config{baseURL: DefaultBaseURL, userAgent: userAgent, margin: DefaultRefreshMargin, now: time.Now}
 	if env := os.Getenv(BaseURLEnv); env != "" {
 		u, err := parseBaseURL(env)
 		if err != nil {
@@ -61,14 +73,44 @@ func New(opts ...Option) (*Client, error) {
 	}
 
 	c := &Client{baseURL: cfg.baseURL, userAgent: cfg.userAgent, hc: hc}
-	generated, err := api.NewClientWithResponses(c.baseURL,
-		api.WithHTTPClient(hc),
-		api.WithRequestEditorFn(c.setUserAgent))
-	if err != nil {
+	var err error
+	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(hc), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
-	c.api = generated
+	if cfg.refresh != "" || cfg.store != nil {
+		if c.session, err = c.newSession(&cfg); err != nil {
+			return nil, err
+		}
+		authed := *hc
+		authed.Transport = &transport{base: cmp.Or[http.RoundTripper](hc.Transport, http.DefaultTransport), s: c.session}
+		c.hc = &authed
+	}
+	if c.api, err = api.NewClientWithResponses(c.baseURL, api.WithHTTPClient(c.hc), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
+		return nil, fmt.Errorf("wrapper: %w", err)
+	}
 	return c, nil
+}
+
+// newSession starts a session with the tokens of cfg's store, or else those
+// of [WithTokens], which it then saves to the store.
+func (c *Client) newSession(cfg *config) (*session, error) {
+	s := &session{refresh: c.RefreshToken, store: cfg.store, margin: cfg.margin, now: cfg.now}
+	access, refresh := cfg.access, cfg.refresh
+	if cfg.store != nil {
+		stored, err := cfg.store.Load(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		if stored != nil {
+			access, refresh = stored.AccessToken, stored.RefreshToken
+		} else if refresh != "" {
+			if err := cfg.store.Save(context.Background(), &oauth2.Token{AccessToken: access, RefreshToken: refresh}); err != nil {
+				return nil, fmt.Errorf("wrapper: saving tokens: %w", err)
+			}
+		}
+	}
+	s.cur.Store(newTokenState(access, refresh, cfg.margin))
+	return s, nil
 }
 
 // keepMethod stops at a redirect that would turn a request with a body into
@@ -95,8 +137,47 @@ func (c *Client) setUserAgent(_ context.Context, req *http.Request) error {
 func (c *Client) BaseURL() string { return c.baseURL }
 
 // API returns the generated client, with this client's base URL, HTTP client
-// and User-Agent. Pass each response it returns to [CheckResponse].
+// and User-Agent, and the session's access token. Pass each response it
+// returns to [CheckResponse].
 func (c *Client) API() *api.ClientWithResponses { return c.api }
+
+// HTTPClient returns an HTTP client whose requests carry the session's access
+// token, for requests of any kind. A 401 despite a token the client believed
+// valid makes it refresh the token and send the request once more, if its
+// body can be sent again (see [http.Request.GetBody]).
+func (c *Client) HTTPClient() *http.Client { return c.hc }
+
+// TokenSource returns the session as an [oauth2.TokenSource]. Without a
+// session its Token method returns [ErrNoTokens]. The [oauth2.Token] it
+// returns is shared: do not modify it, and do not print it, since it formats
+// the token in the clear.
+func (c *Client) TokenSource() oauth2.TokenSource { return tokenSource{c.session} }
+
+// SetTokens replaces the session's tokens, after a new login, and saves them
+// to the store. It revives a session whose refresh token was rejected. A
+// client made without a session has none to set, and returns [ErrNoTokens].
+func (c *Client) SetTokens(ctx context.Context, access, refresh string) error {
+	if c.session == nil {
+		return ErrNoTokens
+	}
+	if strings.TrimSpace(refresh) == "" {
+		return fmt.Errorf("wrapper: SetTokens: %w", ErrEmptyToken)
+	}
+	return c.session.set(ctx, strings.TrimSpace(access), strings.TrimSpace(refresh))
+}
+
+// String describes c without its tokens.
+func (c *Client) String() string {
+	return fmt.Sprintf("wrapper.Client{BaseURL: %q, Session: %t}", c.baseURL, c.session != nil)
+}
+
+// GoString describes c without its tokens, for %#v.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue describes c without its tokens, for [log/slog].
+func (c *Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("base_url", c.baseURL), slog.Bool("session", c.session != nil))
+}
 
 // RefreshToken exchanges a refresh token for a new access token. The result's
 // Refresh is non-empty only when the server rotated the refresh token; the
@@ -109,7 +190,7 @@ func (c *Client) RefreshToken(ctx context.Context, refresh string) (*api.TokenRe
 	if refresh == "" {
 		return nil, ErrEmptyToken
 	}
-	resp, err := c.api.RefreshCreate(ctx, api.TokenRefreshRequest{Refresh: refresh})
+	resp, err := c.plain.RefreshCreate(ctx, api.TokenRefreshRequest{Refresh: refresh})
 	if err != nil {
 		return nil, fmt.Errorf("wrapper: refresh token: %w", err)
 	}

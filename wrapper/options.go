@@ -29,10 +29,14 @@ const (
 type Option func(*config) error
 
 type config struct {
-	baseURL    string
-	httpClient *http.Client
-	userAgent  string
-	timeout    time.Duration
+	baseURL         string
+	httpClient      *http.Client
+	userAgent       string
+	timeout         time.Duration
+	access, refresh string
+	store           TokenStore
+	margin          time.Duration
+	now             func() time.Time
 }
 
 // WithBaseURL sets the API's base URL, such as "https://api.aisquare.studio"
@@ -112,4 +116,56 @@ func parseBaseURL(raw string) (string, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u.String(), nil
+}
+
+// WithTokens starts a session: every request through [Client.API] and
+// [Client.HTTPClient] then carries the access token, which the client
+// refreshes with the refresh token when it is due. access may be empty, to
+// refresh before the first request; refresh must not be. With a
+// [TokenStore] that already holds tokens, the stored tokens win: they may
+// have been rotated since refresh was issued.
+func WithTokens(access, refresh string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(refresh) == "" {
+			return fmt.Errorf("wrapper: WithTokens: %w", ErrEmptyToken)
+		}
+		c.access, c.refresh = strings.TrimSpace(access), strings.TrimSpace(refresh)
+		return nil
+	}
+}
+
+// WithTokenStore keeps the session's tokens in store: the client loads them
+// from it in [New], and saves every new pair to it before using it.
+func WithTokenStore(store TokenStore) Option {
+	return func(c *config) error {
+		if store == nil {
+			return errors.New("wrapper: invalid token store: nil")
+		}
+		c.store = store
+		return nil
+	}
+}
+
+// WithRefreshMargin sets how long before its expiry an access token is
+// refreshed; the default is [DefaultRefreshMargin]. It must be positive.
+func WithRefreshMargin(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("wrapper: invalid refresh margin %v: must be positive", d)
+		}
+		c.margin = d
+		return nil
+	}
+}
+
+// WithClock sets the clock that decides when a token is due, for tests. It
+// must not be nil.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("wrapper: invalid clock: nil")
+		}
+		c.now = now
+		return nil
+	}
 }
