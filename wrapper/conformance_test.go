@@ -3,8 +3,11 @@ package wrapper_test
 import (
 	"context"
 	"net/http"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -121,4 +124,54 @@ func assertRejected(t *testing.T, c *wrapper.Client, token string, status int, d
 	assert.Equal(t, "token_not_valid", apiErr.Code)
 	assert.Equal(t, detail, apiErr.Detail)
 	assert.NotContains(t, err.Error(), token)
+}
+
+// TestConformanceSession makes authenticated calls across several expiries of
+// a real SimpleJWT server's access tokens, with rotation and blacklist on.
+func TestConformanceSession(t *testing.T) {
+	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true, AccessLifetime: 2 * time.Second})
+	access, refresh := srv.Pair(t)
+	store := wrapper.NewFileStore(filepath.Join(t.TempDir(), "tokens.json"))
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithTokenStore(store))
+	require.NoError(t, err)
+
+	seen := map[string]bool{}
+	deadline := time.Now().Add(7 * time.Second)
+	for time.Now().Before(deadline) {
+		require.NoError(t, meCtx(context.Background(), c, srv.URL))
+		tok, err := c.TokenSource().Token()
+		require.NoError(t, err)
+		seen[tok.AccessToken] = true
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.GreaterOrEqual(t, len(seen), 4, "access tokens across 7 s of 2 s lifetimes")
+
+	stored, err := store.Load(context.Background())
+	require.NoError(t, err)
+	_, err = c.RefreshToken(context.Background(), refresh)
+	assert.ErrorIs(t, err, wrapper.ErrInvalidToken, "the first refresh token was rotated and blacklisted")
+	_, err = c.RefreshToken(context.Background(), stored.RefreshToken)
+	assert.NoError(t, err, "the stored refresh token is the live one")
+}
+
+// TestConformanceRefreshOn401 makes the client believe a token is valid that
+// the server has seen expire: the 401 makes it refresh and replay.
+func TestConformanceRefreshOn401(t *testing.T) {
+	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true, AccessLifetime: 2 * time.Second})
+	access, refresh := srv.Pair(t)
+	var mu sync.Mutex
+	skew := time.Duration(0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(skew) }
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock))
+	require.NoError(t, err)
+	require.NoError(t, meCtx(context.Background(), c, srv.URL))
+
+	mu.Lock()
+	skew = -time.Hour // the client's clock is an hour slow
+	mu.Unlock()
+	time.Sleep(2100 * time.Millisecond)
+	require.NoError(t, meCtx(context.Background(), c, srv.URL), "refreshed on the 401 and replayed")
+	tok, err := c.TokenSource().Token()
+	require.NoError(t, err)
+	assert.NotEqual(t, access, tok.AccessToken)
 }
