@@ -1,7 +1,6 @@
 package wrapper_test
 
 import (
-	"context"
 	"fmt"
 	"log"
 	"os"
