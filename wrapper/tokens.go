@@ -57,3 +57,11 @@ func unixTime(n json.Number) (time.Time, error) {
 	sec := int64(f)
 	return time.Unix(sec, int64((f-float64(sec))*1e9)), nil
 }
+
+// TokenExpiry returns the expiry (the exp claim) of a JWT such as an access
+// token, read without verifying the signature. The error never contains the
+// token.
+func TokenExpiry(token string) (time.Time, error) {
+	c, err := parseClaims(strings.TrimSpace(token))
+	return c.Expiry, err
+}

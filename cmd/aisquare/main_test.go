@@ -1,0 +1,195 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
+	"github.com/aisquare-studio/aisquare-go/wrapper"
+	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
+)
+
+// binary is the built command, which the tests run.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "aisquare-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "aisquare")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic("building aisquare: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// aisquare runs the binary with args, extra environment and stdin.
+func aisquare(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "AISQUARE_BASE_URL=", "AISQUARE_REFRESH_TOKEN=")
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		t.Fatalf("running aisquare: %v", err)
+	}
+	return result{cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()}
+}
+
+type output struct {
+	Access          string `json:"access"`
+	Refresh         string `json:"refresh"`
+	AccessExpiresAt string `json:"access_expires_at"`
+}
+
+func decode(t *testing.T, stdout string) output {
+	t.Helper()
+	var out output
+	require.NoError(t, json.Unmarshal([]byte(stdout), &out), "stdout: %s", stdout)
+	return out
+}
+
+func TestRefreshInputs(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{AccessLifetime: time.Hour})
+	t.Cleanup(srv.Close)
+	_, refresh := srv.IssuePair(7)
+	tokenFile := filepath.Join(t.TempDir(), "refresh")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(refresh+"\n"), 0o600))
+
+	tests := []struct {
+		name  string
+		env   []string
+		stdin string
+		args  []string
+	}{
+		{"environment", []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", []string{"--base-url", srv.URL}},
+		{"token file", nil, "", []string{"--base-url", srv.URL, "--token-file", tokenFile}},
+		{"standard input", nil, refresh + "\n", []string{"--base-url", srv.URL}},
+		{"base URL from the environment", []string{"AISQUARE_BASE_URL=" + srv.URL}, refresh, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := aisquare(t, tc.env, tc.stdin, append([]string{"refresh"}, tc.args...)...)
+			require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+			assert.Empty(t, r.stderr)
+			out := decode(t, r.stdout)
+			assert.NotEmpty(t, out.Access)
+			assert.Empty(t, out.Refresh, "no rotation")
+			exp, err := time.Parse(time.RFC3339, out.AccessExpiresAt)
+			require.NoError(t, err)
+			assert.WithinDuration(t, time.Now().Add(time.Hour), exp, 5*time.Second)
+		})
+	}
+}
+
+func TestRefreshExitCodes(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true})
+	t.Cleanup(srv.Close)
+	_, refresh := srv.IssuePair(7)
+
+	r := aisquare(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL)
+	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+	assert.NotEmpty(t, decode(t, r.stdout).Refresh, "rotated")
+
+	// The same token again: blacklisted.
+	r = aisquare(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL)
+	assert.Equal(t, 2, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Equal(t, "aisquare refresh: wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is blacklisted (token_not_valid)\n", r.stderr)
+	assert.NotContains(t, r.stderr, refresh)
+
+	tests := []struct {
+		name   string
+		env    []string
+		stdin  string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"garbage token", nil, "garbage", []string{"--base-url", srv.URL}, 2, "Token is invalid or expired"},
+		{"no token", nil, "", []string{"--base-url", srv.URL}, 1, "no refresh token"},
+		{"unreachable server", nil, refresh, []string{"--base-url", "http://127.0.0.1:1"}, 1, "connection refused"},
+		{"bad base URL", nil, refresh, []string{"--base-url", "ftp://x"}, 1, "scheme must be http or https"},
+		{"token as a flag", nil, "", []string{"--token", refresh}, 1, "flag provided but not defined: -token"},
+		{"server error", nil, refresh, []string{"--base-url", srv.URL}, 1, "502 Bad Gateway"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "server error" {
+				srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Status: 502, ContentType: "text/html", Body: "<h1>bad gateway</h1>"})
+			}
+			r := aisquare(t, tc.env, tc.stdin, append([]string{"refresh"}, tc.args...)...)
+			assert.Equal(t, tc.code, r.code)
+			assert.Empty(t, r.stdout)
+			assert.Contains(t, r.stderr, tc.stderr)
+			assert.NotContains(t, r.stderr, refresh)
+			if !strings.Contains(tc.name, "flag") {
+				assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"refresh", "--help"}, {"demo", "--help"}} {
+		r := aisquare(t, nil, "", args...)
+		assert.Equal(t, 0, r.code, "%v", args)
+		assert.Contains(t, r.stdout, "Usage: aisquare", "%v", args)
+	}
+	r := aisquare(t, nil, "", "bogus")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `unknown command "bogus"`)
+}
+
+func TestDemo(t *testing.T) {
+	r := aisquare(t, nil, "", "demo")
+	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+	assert.Empty(t, r.stderr)
+	for _, want := range []string{"1. Refresh", "2. Rotation", "3. A reused refresh token", "Token is blacklisted",
+		"4. A session that renews its own token", "200 OK", "done"} {
+		assert.Contains(t, r.stdout, want)
+	}
+	assert.NotContains(t, r.stdout, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", "tokens are shown shortened")
+}
+
+// TestRefreshAgainstSimpleJWT runs the command against a real SimpleJWT server.
+func TestRefreshAgainstSimpleJWT(t *testing.T) {
+	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true})
+	_, refresh := srv.Pair(t)
+	env := []string{"AISQUARE_REFRESH_TOKEN=" + refresh, "AISQUARE_BASE_URL=" + srv.URL}
+
+	r := aisquare(t, env, "", "refresh")
+	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+	out := decode(t, r.stdout)
+	exp, err := wrapper.TokenExpiry(out.Access)
+	require.NoError(t, err)
+	assert.Equal(t, exp.UTC().Format(time.RFC3339), out.AccessExpiresAt)
+	assert.NotEmpty(t, out.Refresh)
+
+	r = aisquare(t, env, "", "refresh")
+	assert.Equal(t, 2, r.code, "a blacklisted token")
+	assert.Contains(t, r.stderr, "Token is blacklisted")
+	assert.NotContains(t, r.stderr, refresh)
+}
