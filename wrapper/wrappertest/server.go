@@ -25,6 +25,10 @@ const (
 	MeRoute = "/api/v1/me/"
 )
 
+// allowed is the Allow header that Django REST Framework sends with every
+// answer of a route.
+var allowed = map[string]string{RefreshRoute: "POST, OPTIONS", MeRoute: "GET, HEAD, OPTIONS"}
+
 // Options configure a [Server]. The zero value is SimpleJWT's defaults, with
 // AISquare's lifetimes: no rotation, access tokens for 7 days, refresh
 // tokens for 30.
@@ -79,7 +83,7 @@ func NewServer(opts Options) *Server {
 	api.HandlerFromMux(s, mux)
 	mux.HandleFunc("GET "+MeRoute+"{$}", s.me)
 	mux.HandleFunc("/", s.fallback)
-	s.srv = httptest.NewServer(s.count(s.inject(mux)))
+	s.srv = httptest.NewServer(s.count(s.inject(appendSlash(mux))))
 	s.URL = s.srv.URL
 	return s
 }
@@ -151,6 +155,7 @@ func cmpOr(d, def time.Duration) time.Duration {
 
 // RefreshCreate is SimpleJWT's TokenRefreshView.
 func (s *Server) RefreshCreate(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", allowed[RefreshRoute])
 	if !parseJSON(w, r) {
 		return
 	}
@@ -241,6 +246,7 @@ func pythonType(v any) string {
 
 // me is a protected route, as SimpleJWT's JWTAuthentication guards one.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", allowed[MeRoute])
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if scheme != "Bearer" || token == "" {
 		unauthorized(w, api.ErrorDetail{Detail: "Authentication credentials were not provided."})
@@ -264,21 +270,31 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]int{"user_id": c.UserID})
 }
 
-// fallback answers what no route takes, as Django does: a 301 to the path
-// with its trailing slash, a 405 for a known path, and Django's HTML 404.
+// appendSlash answers a route's path without its trailing slash with a 301
+// to the path with it, as Django's CommonMiddleware does (APPEND_SLASH), for
+// every method: the ServeMux would answer 307.
+func appendSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := allowed[r.URL.Path+"/"]; ok {
+			w.Header().Set("Location", r.URL.Path+"/")
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusMovedPermanently)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// fallback answers what no route takes, as Django does: a 405 for a known
+// path, and Django's HTML 404.
 func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	switch {
-	case path == strings.TrimSuffix(RefreshRoute, "/") || path == strings.TrimSuffix(MeRoute, "/"):
-		w.Header().Set("Location", path+"/")
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusMovedPermanently)
 	case path == RefreshRoute || path == MeRoute:
-		allow := map[string]string{RefreshRoute: "POST, OPTIONS", MeRoute: "GET, HEAD, OPTIONS"}[path]
-		w.Header().Set("Allow", allow)
+		w.Header().Set("Allow", allowed[path])
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
 	default:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprint(w, `<!doctype html>
 <html lang="en">

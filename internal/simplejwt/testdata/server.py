@@ -64,7 +64,7 @@ class Me(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request):
-        return Response({"user_id": request.user.id, "username": request.user.username})
+        return Response({"user_id": request.user.id})
 
 
 urlpatterns = [

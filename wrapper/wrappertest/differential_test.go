@@ -1,0 +1,126 @@
+package wrappertest_test
+
+import (
+	"cmp"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
+	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
+)
+
+// answer is what a scenario step saw: status, the headers that matter, and
+// the JSON body with token values replaced.
+type answer struct {
+	Step        string
+	Status      int
+	ContentType string
+	Location    string
+	Allow       string
+	WWWAuth     string
+	Body        any
+}
+
+// scenario runs the same requests against a server at baseURL, starting
+// from a token pair, and returns what it saw.
+func scenario(t *testing.T, baseURL, access, refresh string) []answer {
+	t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var answers []answer
+	do := func(step, method, path, contentType, body, bearer string) map[string]any {
+		req, err := http.NewRequest(method, baseURL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := noRedirect.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		a := answer{Step: step, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+			Location: resp.Header.Get("Location"), Allow: resp.Header.Get("Allow"), WWWAuth: resp.Header.Get("WWW-Authenticate")}
+		var obj map[string]any
+		if json.Unmarshal(data, &obj) == nil {
+			raw := map[string]any{}
+			for k, v := range obj {
+				raw[k] = v
+			}
+			for _, k := range []string{"access", "refresh"} {
+				if _, ok := obj[k].(string); ok && resp.StatusCode == http.StatusOK {
+					obj[k] = "<token>"
+				}
+			}
+			if d, ok := obj["detail"].(string); ok && strings.HasPrefix(d, "JSON parse error - ") {
+				obj["detail"] = "JSON parse error - <parser's message>"
+			}
+			a.Body = obj
+			answers = append(answers, a)
+			return raw
+		}
+		a.Body = string(data)
+		if resp.StatusCode == http.StatusNotFound {
+			a.Body = strings.Contains(string(data), "<h1>Not Found</h1>")
+		}
+		answers = append(answers, a)
+		return nil
+	}
+	const json = "application/json"
+	rotated := do("refresh", "POST", "/api/v1/token/refresh/", json, `{"refresh":"`+refresh+`"}`, "")
+	newRefresh, _ := rotated["refresh"].(string)
+	newRefresh = cmp.Or(newRefresh, refresh) // without rotation, the same
+	newAccess, _ := rotated["access"].(string)
+	do("reuse the rotated token", "POST", "/api/v1/token/refresh/", json, `{"refresh":"`+refresh+`"}`, "")
+	do("the rotated token", "POST", "/api/v1/token/refresh/", json, `{"refresh":"`+newRefresh+`"}`, "")
+	do("access as refresh", "POST", "/api/v1/token/refresh/", json, `{"refresh":"`+access+`"}`, "")
+	do("garbage", "POST", "/api/v1/token/refresh/", json, `{"refresh":"garbage"}`, "")
+	do("bad signature", "POST", "/api/v1/token/refresh/", json, `{"refresh":"`+newRefresh[:len(newRefresh)-4]+`AAAA"}`, "")
+	do("empty object", "POST", "/api/v1/token/refresh/", json, `{}`, "")
+	do("blank", "POST", "/api/v1/token/refresh/", json, `{"refresh":""}`, "")
+	do("null", "POST", "/api/v1/token/refresh/", json, `{"refresh":null}`, "")
+	do("a list", "POST", "/api/v1/token/refresh/", json, `[]`, "")
+	do("malformed JSON", "POST", "/api/v1/token/refresh/", json, `{bad`, "")
+	do("access is ignored", "POST", "/api/v1/token/refresh/", json, `{"access":"x"}`, "")
+	do("form body", "POST", "/api/v1/token/refresh/", "text/plain", `refresh=x`, "")
+	do("no trailing slash", "POST", "/api/v1/token/refresh", json, `{}`, "")
+	do("GET", "GET", "/api/v1/token/refresh/", "", "", "")
+	do("unknown route", "GET", "/api/v1/nothing/", "", "", "")
+	do("protected, no token", "GET", "/api/v1/me/", "", "", "")
+	do("protected, access token", "GET", "/api/v1/me/", "", "", newAccess)
+	do("protected, refresh token", "GET", "/api/v1/me/", "", "", newRefresh)
+	do("protected, garbage", "GET", "/api/v1/me/", "", "", "garbage")
+	return answers
+}
+
+// TestDifferential runs the same scenario against the fake and a real
+// SimpleJWT server, and compares every answer.
+func TestDifferential(t *testing.T) {
+	for _, rotate := range []bool{false, true} {
+		name := map[bool]string{false: "rotation off", true: "rotation and blacklist"}[rotate]
+		t.Run(name, func(t *testing.T) {
+			real := simplejwt.Start(t, simplejwt.Options{Rotate: rotate, Blacklist: rotate})
+			access, refresh := real.Pair(t)
+			want := scenario(t, real.URL, access, refresh)
+
+			fake := wrappertest.NewServer(wrappertest.Options{Rotate: rotate, Blacklist: rotate, AccessLifetime: 5 * time.Minute})
+			t.Cleanup(fake.Close)
+			access, refresh = fake.IssuePair(1)
+			got := scenario(t, fake.URL, access, refresh)
+
+			require.Len(t, got, len(want))
+			for i := range want {
+				assert.Equal(t, want[i], got[i], "step %q", want[i].Step)
+			}
+		})
+	}
+}
