@@ -54,6 +54,17 @@ func newSessionServer(t *testing.T, clock *fakeClock, rotate bool) *wrappertest.
 	return srv
 }
 
+// newSession starts a fake backend and a client with a session on it.
+func newSession(t *testing.T, rotate bool) (*fakeClock, *wrappertest.Server, *wrapper.Client, string, string) {
+	t.Helper()
+	clock := newFakeClock()
+	srv := newSessionServer(t, clock, rotate)
+	access, refresh := srv.IssuePair(1)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock.Now))
+	require.NoError(t, err)
+	return clock, srv, c, access, refresh
+}
+
 // me calls the protected route through c's HTTP client.
 func me(t *testing.T, c *wrapper.Client, srv *wrappertest.Server) error {
 	t.Helper()
@@ -112,11 +123,7 @@ func TestSessionWithoutAccessTokenRefreshesFirst(t *testing.T) {
 }
 
 func TestSessionRefreshesOn401AndReplaysOnce(t *testing.T) {
-	clock := newFakeClock()
-	srv := newSessionServer(t, clock, false)
-	access, refresh := srv.IssuePair(1)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock.Now))
-	require.NoError(t, err)
+	_, srv, c, _, _ := newSession(t, false)
 
 	revoked := wrappertest.Fault{Status: 401, Body: `{"detail":"Given token not valid for any token type","code":"token_not_valid"}`}
 	srv.Inject(wrappertest.MeRoute, revoked)
@@ -126,18 +133,14 @@ func TestSessionRefreshesOn401AndReplaysOnce(t *testing.T) {
 
 	// Two 401s in a row: one replay only, and the second 401 is the answer.
 	srv.Inject(wrappertest.MeRoute, revoked, revoked)
-	err = me(t, c, srv)
+	err := me(t, c, srv)
 	assert.ErrorIs(t, err, wrapper.ErrUnauthorized)
 	assert.Equal(t, 2, srv.Requests(wrappertest.RefreshRoute))
 	assert.Equal(t, 4, srv.Requests(wrappertest.MeRoute))
 }
 
 func TestSessionReplaysTheBody(t *testing.T) {
-	clock := newFakeClock()
-	srv := newSessionServer(t, clock, false)
-	access, refresh := srv.IssuePair(1)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock.Now))
-	require.NoError(t, err)
+	_, srv, c, _, _ := newSession(t, false)
 
 	// The generated client's requests have a replayable body. Send one to a
 	// route that answers 401 once, then 405: the replay carries the body.
@@ -150,11 +153,7 @@ func TestSessionReplaysTheBody(t *testing.T) {
 }
 
 func TestSessionDoesNotReplayABodyItCannotResend(t *testing.T) {
-	clock := newFakeClock()
-	srv := newSessionServer(t, clock, false)
-	access, refresh := srv.IssuePair(1)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock.Now))
-	require.NoError(t, err)
+	_, srv, c, _, _ := newSession(t, false)
 
 	srv.Inject(wrappertest.MeRoute, wrappertest.Fault{Status: 401, Body: `{"detail":"x","code":"token_not_valid"}`})
 	body := io.NopCloser(strings.NewReader(`{"a":1}`)) // no GetBody
@@ -262,11 +261,7 @@ func TestSessionReportsAFailedSave(t *testing.T) {
 }
 
 func TestSessionFailsFastWhenDead(t *testing.T) {
-	clock := newFakeClock()
-	srv := newSessionServer(t, clock, true)
-	access, refresh := srv.IssuePair(1)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock.Now))
-	require.NoError(t, err)
+	clock, srv, c, access, refresh := newSession(t, true)
 
 	// Another client spends the refresh token: ours is blacklisted.
 	other, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
@@ -295,11 +290,7 @@ func TestSessionFailsFastWhenDead(t *testing.T) {
 }
 
 func TestSessionOneRefreshForManyCallers(t *testing.T) {
-	clock := newFakeClock()
-	srv := newSessionServer(t, clock, true)
-	access, refresh := srv.IssuePair(1)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock.Now))
-	require.NoError(t, err)
+	clock, srv, c, access, _ := newSession(t, true)
 	clock.Advance(time.Hour)
 
 	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Delay: 50 * time.Millisecond})
@@ -326,11 +317,7 @@ func TestSessionOneRefreshForManyCallers(t *testing.T) {
 }
 
 func TestSessionCallerContextCancelsOnlyItsWait(t *testing.T) {
-	clock := newFakeClock()
-	srv := newSessionServer(t, clock, true)
-	access, refresh := srv.IssuePair(1)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock.Now))
-	require.NoError(t, err)
+	clock, srv, c, _, _ := newSession(t, true)
 	clock.Advance(time.Hour)
 	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Delay: 300 * time.Millisecond})
 
