@@ -92,11 +92,11 @@ type flight struct {
 
 // token returns a fresh token, refreshing it first if it is due.
 func (s *session) token(ctx context.Context) (*tokenState, error) {
-	if st := s.cur.Load(); st.fresh(s.now()) {
+	st := s.cur.Load()
+	if st.fresh(s.now()) {
 		return st, nil
-	} else {
-		return s.renew(ctx, st)
 	}
+	return s.renew(ctx, st)
 }
 
 // renew returns a newer state than stale: one another caller already got, or
