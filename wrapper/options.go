@@ -54,8 +54,10 @@ func WithBaseURL(baseURL string) Option {
 }
 
 // WithHTTPClient sets the HTTP client that sends requests. The client is not
-// modified: [Client] uses a shallow copy of it with its own transport
-// wrapped around hc.Transport. It must not be nil.
+// modified: [Client] uses a shallow copy of it, which stops at a redirect
+// that would turn a POST into a GET if hc.CheckRedirect is nil, and which,
+// with a session, wraps hc.Transport in a transport that adds the token. It
+// must not be nil.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
