@@ -95,21 +95,23 @@ func New(opts ...Option) (*Client, error) {
 // of [WithTokens], which it then saves to the store.
 func (c *Client) newSession(cfg *config) (*session, error) {
 	s := &session{refresh: c.RefreshToken, store: cfg.store, margin: cfg.margin, now: cfg.now}
-	access, refresh := cfg.access, cfg.refresh
 	if cfg.store != nil {
 		stored, err := cfg.store.Load(context.Background())
 		if err != nil {
 			return nil, err
 		}
 		if stored != nil {
-			access, refresh = stored.AccessToken, stored.RefreshToken
-		} else if refresh != "" {
-			if err := cfg.store.Save(context.Background(), &oauth2.Token{AccessToken: access, RefreshToken: refresh}); err != nil {
-				return nil, fmt.Errorf("wrapper: saving tokens: %w", err)
-			}
+			s.cur.Store(newTokenState(stored.AccessToken, stored.RefreshToken, cfg.margin))
+			return s, nil
 		}
 	}
-	s.cur.Store(newTokenState(access, refresh, cfg.margin))
+	if cfg.refresh == "" {
+		s.cur.Store(newTokenState("", "", cfg.margin)) // an empty store: ErrNoTokens until SetTokens
+		return s, nil
+	}
+	if err := s.set(context.Background(), cfg.access, cfg.refresh); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -36,19 +36,17 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !replayable {
 		return resp, nil
 	}
+	drain(resp)
 	st, err = t.s.renew(req.Context(), st)
 	if err != nil {
-		drain(resp)
 		return nil, err
 	}
 	body := req.Body
 	if req.GetBody != nil {
 		if body, err = req.GetBody(); err != nil {
-			drain(resp)
 			return nil, err
 		}
 	}
-	drain(resp)
 	return t.send(req, st, body)
 }
 
