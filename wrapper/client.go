@@ -4,11 +4,13 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -23,10 +25,6 @@ const Version = "0.1.0"
 
 const userAgent = "aisquare-go/" + Version
 
-// maxBody caps a response body the client reads; a larger body is an error,
-// not an out-of-memory.
-const maxBody = 4 << 20
-
 // Client talks to the AISquare Studio API. It is safe for concurrent use.
 //
 // A client made with [WithTokens] or [WithTokenStore] holds a session: the
@@ -40,13 +38,17 @@ type Client struct {
 	api       *api.ClientWithResponses // sends with the session's token, if any
 	hc        *http.Client             // the same
 	session   *session                 // nil without tokens
+	maxBody   int64
 }
 
 // New returns a client configured by opts. Without options it talks to
 // [DefaultBaseURL], or to the URL in the environment variable [BaseURLEnv]
 // when that is set, with a timeout of [DefaultTimeout].
 func New(opts ...Option) (*Client, error) {
-	cfg := config{baseURL: DefaultBaseURL, userAgent: userAgent, margin: DefaultRefreshMargin, now: time.Now}
+	cfg := config{
+		baseURL: DefaultBaseURL, userAgent: userAgent, margin: DefaultRefreshMargin, now: time.Now,
+		maxRetries: DefaultMaxRetries, maxBody: DefaultMaxResponseBytes,
+	}
 	if env := os.Getenv(BaseURLEnv); env != "" {
 		u, err := parseBaseURL(env)
 		if err != nil {
@@ -59,6 +61,10 @@ func New(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	if u, _ := url.Parse(cfg.baseURL); u.Scheme != "https" && !cfg.insecure && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("wrapper: base URL %q is plain http to a host other than loopback, "+
+			"so tokens would travel in the clear: use https, or WithInsecureHTTP", cfg.baseURL)
+	}
 
 	hc := &http.Client{Timeout: DefaultTimeout}
 	if cfg.httpClient != nil {
@@ -68,24 +74,31 @@ func New(opts ...Option) (*Client, error) {
 	if cfg.timeout > 0 {
 		hc.Timeout = cfg.timeout
 	}
-	if hc.CheckRedirect == nil {
-		hc.CheckRedirect = keepMethod
+	hc.CheckRedirect = checkRedirect(hc.CheckRedirect)
+	rt := &retryTransport{
+		base:       cmp.Or[http.RoundTripper](hc.Transport, http.DefaultTransport),
+		maxRetries: cfg.maxRetries,
+		maxBody:    cfg.maxBody,
+		tooLarge:   fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, cfg.maxBody),
 	}
+	hc.Transport = rt
 
-	c := &Client{baseURL: cfg.baseURL, userAgent: cfg.userAgent, hc: hc}
+	c := &Client{baseURL: cfg.baseURL, userAgent: cfg.userAgent, hc: hc, maxBody: cfg.maxBody}
 	var err error
 	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(hc), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
+	var apiDoer api.HttpRequestDoer = hc
 	if cfg.refresh != "" || cfg.store != nil {
 		if c.session, err = c.newSession(&cfg); err != nil {
 			return nil, err
 		}
 		authed := *hc
-		authed.Transport = &transport{base: cmp.Or[http.RoundTripper](hc.Transport, http.DefaultTransport), s: c.session}
+		authed.Transport = &transport{base: rt, s: c.session, insecure: cfg.insecure}
 		c.hc = &authed
+		apiDoer = &doer{hc: hc, s: c.session}
 	}
-	if c.api, err = api.NewClientWithResponses(c.baseURL, api.WithHTTPClient(c.hc), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
+	if c.api, err = api.NewClientWithResponses(c.baseURL, api.WithHTTPClient(apiDoer), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
 	return c, nil
@@ -115,18 +128,29 @@ func (c *Client) newSession(cfg *config) (*session, error) {
 	return s, nil
 }
 
-// keepMethod stops at a redirect that would turn a request with a body into
-// a GET, as net/http does for 301, 302 and 303: the caller gets the redirect
-// as an [*APIError] instead of the answer to a request it never made. The
-// backend answers a POST to a path without its trailing slash with a 301.
-func keepMethod(req *http.Request, via []*http.Request) error {
-	if m := via[0].Method; m != http.MethodGet && m != http.MethodHead {
-		return http.ErrUseLastResponse
+// checkRedirect stops at a redirect that would turn a request with a body
+// into a GET (as net/http does for 301, 302 and 303), or that leads to
+// another origin, where a token must not follow: the caller gets the
+// redirect as an [*APIError] instead. The backend answers a POST to a path
+// without its trailing slash with a 301. next, if not nil, is the given
+// client's own policy, asked after this one.
+func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0]
+		if first.Method != http.MethodGet && first.Method != http.MethodHead {
+			return http.ErrUseLastResponse
+		}
+		if req.URL.Scheme != first.URL.Scheme || req.URL.Host != first.URL.Host {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return fmt.Errorf("wrapper: stopped after %d redirects", len(via))
+		}
+		return nil
 	}
-	if len(via) >= 10 {
-		return fmt.Errorf("wrapper: stopped after %d redirects", len(via))
-	}
-	return nil
 }
 
 func (c *Client) setUserAgent(_ context.Context, req *http.Request) error {
@@ -176,6 +200,17 @@ func (c *Client) String() string {
 // GoString describes c without its tokens, for %#v.
 func (c *Client) GoString() string { return c.String() }
 
+// Close waits for a token refresh in progress to end, so that a rotated
+// token reaches the store, and closes idle connections. The client can still
+// be used after it.
+func (c *Client) Close() error {
+	if c.session != nil {
+		c.session.wait()
+	}
+	c.hc.CloseIdleConnections()
+	return nil
+}
+
 // LogValue describes c without its tokens, for [log/slog].
 func (c *Client) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("base_url", c.baseURL), slog.Bool("session", c.session != nil))
@@ -194,10 +229,13 @@ func (c *Client) RefreshToken(ctx context.Context, refresh string) (*api.TokenRe
 	}
 	resp, err := c.plain.RefreshCreate(ctx, api.TokenRefreshRequest{Refresh: refresh})
 	if err != nil {
-		return nil, fmt.Errorf("wrapper: refresh token: %w", err)
+		if neverSent(err) {
+			return nil, fmt.Errorf("wrapper: refresh token: %w", err)
+		}
+		return nil, &lostError{op: http.MethodPost + " " + refreshPath, err: err}
 	}
 	var tok api.TokenRefresh
-	if err := decodeResponse(resp, &tok); err != nil {
+	if err := c.decodeResponse(resp, &tok); err != nil {
 		return nil, err
 	}
 	if tok.Access == "" {
@@ -207,18 +245,20 @@ func (c *Client) RefreshToken(ctx context.Context, refresh string) (*api.TokenRe
 }
 
 // decodeResponse reads resp's body, maps a status outside 2xx to an
-// [*APIError], and decodes a 2xx JSON body into v.
-func decodeResponse(resp *http.Response, v any) error {
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return newMalformed(resp, "reading body", err)
+// [*APIError], and decodes a 2xx JSON body into v. A body cut short is an
+// answer lost.
+func (c *Client) decodeResponse(resp *http.Response, v any) error {
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	tooLarge := errors.Is(err, ErrResponseTooLarge)
+	if err != nil && !tooLarge {
+		return &lostError{op: fmt.Sprintf("%s: %d %s: reading body", where(resp), resp.StatusCode, http.StatusText(resp.StatusCode)), err: err}
 	}
 	if err := CheckResponse(resp, body); err != nil {
 		return err
 	}
-	if len(body) > maxBody {
-		return newMalformed(resp, fmt.Sprintf("body exceeds %d bytes", maxBody), nil)
+	if tooLarge {
+		return newMalformed(resp, fmt.Sprintf("body exceeds %d bytes", c.maxBody), nil)
 	}
 	if len(body) == 0 {
 		return newMalformed(resp, "empty body", nil)

@@ -196,7 +196,9 @@ func TestRefreshTokenErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			requests := 0
 			c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+				requests++
 				switch tc.contentType {
 				case "":
 					w.Header().Set("Content-Type", "application/json")
@@ -209,8 +211,9 @@ func TestRefreshTokenErrors(t *testing.T) {
 				}
 				w.WriteHeader(tc.status)
 				_, _ = io.WriteString(w, tc.body)
-			})
+			}, wrapper.WithMaxRetries(0))
 			tok, err := c.RefreshToken(context.Background(), secret)
+			assert.Equal(t, 1, requests)
 			require.Error(t, err)
 			assert.Nil(t, tok)
 			assertNoSecret(t, err)
@@ -275,7 +278,7 @@ func TestRefreshTokenBadResponses(t *testing.T) {
 			if err == nil {
 				_ = conn.Close()
 			}
-		}, nil, "wrapper: refresh token: Post", io.EOF},
+		}, nil, "wrapper: POST /api/v1/token/refresh/: answer lost (the request may have reached the server, so it was not repeated): Post", wrapper.ErrAnswerLost},
 		{"dropped mid-body", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Content-Length", "100")
@@ -285,8 +288,8 @@ func TestRefreshTokenBadResponses(t *testing.T) {
 			if err == nil {
 				_ = conn.Close()
 			}
-		}, nil, "200 OK: malformed response: reading body: unexpected EOF", io.ErrUnexpectedEOF},
-		{"slow server", hang, []wrapper.Option{wrapper.WithTimeout(50 * time.Millisecond)}, "Client.Timeout exceeded", nil},
+		}, nil, "200 OK: reading body: answer lost (the request may have reached the server, so it was not repeated): unexpected EOF", io.ErrUnexpectedEOF},
+		{"slow server", hang, []wrapper.Option{wrapper.WithTimeout(50 * time.Millisecond)}, "answer lost (the request may have reached the server, so it was not repeated)", context.DeadlineExceeded},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -41,6 +41,19 @@ var ErrEmptyToken = fmt.Errorf("%w: token is empty", ErrInvalidToken)
 // object without the expected fields. The error's message says which.
 var ErrMalformedResponse = errors.New("wrapper: malformed response")
 
+// ErrAnswerLost matches a refresh whose request may have reached the server
+// and whose answer was lost: a connection reset after the request was
+// written, a timeout mid-response, a body cut short. It is never repeated:
+// with rotation and blacklist on, the server may already have spent the
+// refresh token, and repeating it would turn a network blip into a forced
+// logout. The error also matches its cause, such as
+// [context.DeadlineExceeded].
+var ErrAnswerLost = errors.New("wrapper: answer lost")
+
+// ErrResponseTooLarge matches a response body longer than the client reads
+// (see [WithMaxResponseBytes]).
+var ErrResponseTooLarge = errors.New("wrapper: response body too large")
+
 // maxErrorBody caps [APIError.Body].
 const maxErrorBody = 64 << 10
 
@@ -219,23 +232,27 @@ func parseRetryAfter(v string) time.Duration {
 
 // malformedError is a 2xx response the SDK cannot use.
 type malformedError struct {
-	method, path string
-	status       int
-	reason       string
-	err          error // the cause, if any
+	where  string // method and path
+	status int
+	reason string
+	err    error // the cause, if any
 }
 
 func newMalformed(resp *http.Response, reason string, err error) *malformedError {
-	e := &malformedError{status: resp.StatusCode, reason: reason, err: err}
-	if resp.Request != nil {
-		e.method, e.path = resp.Request.Method, resp.Request.URL.Path
+	return &malformedError{where: where(resp), status: resp.StatusCode, reason: reason, err: err}
+}
+
+// where names resp's request by method and path.
+func where(resp *http.Response) string {
+	if resp.Request == nil {
+		return ""
 	}
-	return e
+	return resp.Request.Method + " " + resp.Request.URL.Path
 }
 
 func (e *malformedError) Error() string {
-	msg := fmt.Sprintf("wrapper: %s %s: %d %s: malformed response: %s",
-		e.method, e.path, e.status, http.StatusText(e.status), e.reason)
+	msg := fmt.Sprintf("wrapper: %s: %d %s: malformed response: %s",
+		e.where, e.status, http.StatusText(e.status), e.reason)
 	if e.err != nil {
 		msg += ": " + e.err.Error()
 	}
@@ -248,3 +265,16 @@ func (e *malformedError) Unwrap() []error {
 	}
 	return []error{ErrMalformedResponse, e.err}
 }
+
+// lostError is a request whose answer was lost after it may have reached the
+// server.
+type lostError struct {
+	op  string // what was lost, such as "POST /api/v1/token/refresh/"
+	err error
+}
+
+func (e *lostError) Error() string {
+	return "wrapper: " + e.op + ": answer lost (the request may have reached the server, so it was not repeated): " + e.err.Error()
+}
+
+func (e *lostError) Unwrap() []error { return []error{ErrAnswerLost, e.err} }

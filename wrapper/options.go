@@ -20,6 +20,11 @@ const (
 	// [WithBaseURL] takes precedence over it.
 	BaseURLEnv = "AISQUARE_BASE_URL"
 
+	// DefaultMaxResponseBytes caps a response body the client reads; a
+	// longer body is an error matching [ErrResponseTooLarge], not an
+	// out-of-memory.
+	DefaultMaxResponseBytes = 4 << 20
+
 	// DefaultTimeout bounds a whole request, response body included, when the
 	// client makes its own [http.Client].
 	DefaultTimeout = 30 * time.Second
@@ -37,6 +42,9 @@ type config struct {
 	store           TokenStore
 	margin          time.Duration
 	now             func() time.Time
+	maxRetries      int
+	maxBody         int64
+	insecure        bool
 }
 
 // WithBaseURL sets the API's base URL, such as "https://api.aisquare.studio"
@@ -168,6 +176,41 @@ func WithClock(now func() time.Time) Option {
 			return errors.New("wrapper: invalid clock: nil")
 		}
 		c.now = now
+		return nil
+	}
+}
+
+// WithMaxRetries sets how many times a request may be repeated, by the
+// policy of [DefaultMaxRetries]; 0 turns retries off. It must not be
+// negative.
+func WithMaxRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("wrapper: invalid max retries %d: must not be negative", n)
+		}
+		c.maxRetries = n
+		return nil
+	}
+}
+
+// WithMaxResponseBytes sets the longest response body the client reads; the
+// default is [DefaultMaxResponseBytes]. It must be positive.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("wrapper: invalid max response bytes %d: must be positive", n)
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// WithInsecureHTTP allows a base URL, and requests with a token, over plain
+// http to hosts other than loopback. Without it, tokens travel only over
+// https, or plain http to localhost, 127.0.0.0/8 or ::1.
+func WithInsecureHTTP() Option {
+	return func(c *config) error {
+		c.insecure = true
 		return nil
 	}
 }

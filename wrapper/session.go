@@ -162,25 +162,30 @@ func (s *session) exchange(ctx context.Context, base *tokenState) (*tokenState, 
 		}
 		defer unlock()
 	}
-	if s.store != nil {
-		stored, err := s.store.Load(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("wrapper: re-reading token store: %w", err)
+	stored, err := s.newerInStore(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	if stored != nil {
+		// Another process rotated the tokens: with a blacklist, ours is
+		// spent, and theirs may need no refresh at all.
+		if stored.fresh(s.now()) {
+			return stored, nil
 		}
-		if stored != nil && stored.RefreshToken != "" && stored.RefreshToken != base.refresh {
-			// Another process rotated the tokens: with a blacklist, ours is
-			// spent, and theirs may need no refresh at all.
-			base = newTokenState(stored.AccessToken, stored.RefreshToken, s.margin)
-			if base.fresh(s.now()) {
-				return base, nil
-			}
-		}
+		base = stored
 	}
 	if base.refresh == "" {
 		return nil, ErrNoTokens
 	}
 
 	tok, err := s.refresh(ctx, base.refresh)
+	if errors.Is(err, ErrAnswerLost) {
+		// The server may have rotated our refresh token and the answer is
+		// gone; another process may hold what it rotated to.
+		if stored, _ := s.newerInStore(ctx, base); stored != nil {
+			return stored, nil
+		}
+	}
 	if err != nil {
 		if base.expiryErr != nil {
 			err = fmt.Errorf("%w (the access token was treated as expired: %v)", err, base.expiryErr)
@@ -199,6 +204,31 @@ func (s *session) exchange(ctx context.Context, base *tokenState) (*tokenState, 
 		}
 	}
 	return next, nil
+}
+
+// newerInStore returns the store's tokens if they are not base's, or nil.
+func (s *session) newerInStore(ctx context.Context, base *tokenState) (*tokenState, error) {
+	if s.store == nil {
+		return nil, nil
+	}
+	stored, err := s.store.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("wrapper: re-reading token store: %w", err)
+	}
+	if stored == nil || stored.RefreshToken == "" || stored.RefreshToken == base.refresh {
+		return nil, nil
+	}
+	return newTokenState(stored.AccessToken, stored.RefreshToken, s.margin), nil
+}
+
+// wait waits for the refresh in progress, if any.
+func (s *session) wait() {
+	s.mu.Lock()
+	f := s.flight
+	s.mu.Unlock()
+	if f != nil {
+		<-f.done
+	}
 }
 
 // set replaces the session's tokens and saves them.

@@ -1,17 +1,21 @@
 package wrapper
 
 import (
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 )
 
-// transport sends each request with the session's access token, refreshing
-// it when it is due, and once more when the server refuses it.
+// transport sends each request of [Client.HTTPClient] with the session's
+// access token.
 type transport struct {
 	// base sends the requests; never nil.
 	base http.RoundTripper
 	s    *session
+	// insecure allows a token over plain http to a host other than loopback.
+	insecure bool
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -20,25 +24,53 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if strings.HasSuffix(req.URL.Path, refreshPath) {
 		return t.base.RoundTrip(req)
 	}
-	st, err := t.s.token(req.Context())
+	if req.URL.Scheme != "https" && !t.insecure && !isLoopback(req.URL.Hostname()) {
+		closeBody(req)
+		return nil, fmt.Errorf("wrapper: refusing to send a token over plain http to %s (use https, or WithInsecureHTTP)", req.URL.Host)
+	}
+	// A RoundTripper must not modify the request it is given: send a copy.
+	return t.s.do(req, t.base.RoundTrip, false)
+}
+
+// CloseIdleConnections closes the idle connections of the base transport.
+func (t *transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// doer sends the requests of the generated client, [Client.API], with the
+// session's access token. The generated client builds a new request for
+// every call, so the doer sets the header on it in place: no copy.
+type doer struct {
+	hc *http.Client
+	s  *session
+}
+
+func (d *doer) Do(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, refreshPath) {
+		return d.hc.Do(req)
+	}
+	return d.s.do(req, d.hc.Do, true)
+}
+
+// do sends req with the session's token through send, refreshing the token
+// first when it is due. A 401 for a token the client believed valid (it may
+// have been revoked, or the clocks disagree) makes it refresh once and send
+// once more, if the body can be sent again. owned says req may be modified;
+// otherwise do sends copies.
+func (s *session) do(req *http.Request, send func(*http.Request) (*http.Response, error), owned bool) (*http.Response, error) {
+	st, err := s.token(req.Context())
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := t.send(req, st, req.Body)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+	resp, err := send(withToken(req, st, req.Body, owned))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
 		return resp, err
 	}
-	// The server refused a token the client believed valid: it may have been
-	// revoked, or the clocks disagree. Refresh once and replay once, if the
-	// body can be sent again.
-	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	if !replayable {
-		return resp, nil
-	}
 	drain(resp)
-	st, err = t.s.renew(req.Context(), st)
-	if err != nil {
+	if st, err = s.renew(req.Context(), st); err != nil {
 		return nil, err
 	}
 	body := req.Body
@@ -47,16 +79,31 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	return t.send(req, st, body)
+	return send(withToken(req, st, body, owned))
 }
 
-// send sends a copy of req with st's token and body: a RoundTripper must not
-// modify the request it is given.
-func (t *transport) send(req *http.Request, st *tokenState, body io.ReadCloser) (*http.Response, error) {
-	req2 := req.Clone(req.Context())
-	req2.Body = body
-	req2.Header.Set("Authorization", st.bearer)
-	return t.base.RoundTrip(req2)
+func withToken(req *http.Request, st *tokenState, body io.ReadCloser, owned bool) *http.Request {
+	if !owned {
+		req = req.Clone(req.Context())
+	}
+	req.Body = body
+	req.Header.Set("Authorization", st.bearer)
+	return req
+}
+
+// replayable reports whether req's body can be sent again.
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address
+// (127.0.0.0/8, ::1).
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func closeBody(req *http.Request) {

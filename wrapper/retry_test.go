@@ -1,0 +1,301 @@
+package wrapper_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
+	"github.com/aisquare-studio/aisquare-go/wrapper"
+	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
+)
+
+// sequence answers the i-th request with the i-th handler, and the last one
+// after that, and counts the requests.
+func sequence(n *atomic.Int32, handlers ...http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1
+		handlers[min(i, len(handlers)-1)](w, r)
+	}
+}
+
+func TestRetryPolicy(t *testing.T) {
+	ok := reply(200, "application/json", `{"access":"a"}`)
+	tests := []struct {
+		name     string
+		handlers []http.HandlerFunc
+		opts     []wrapper.Option
+		wantErr  error // nil: success
+		requests int32
+	}{
+		{"503 then success", []http.HandlerFunc{reply(503, "text/html", "busy"), ok}, nil, nil, 2},
+		{"429 with Retry-After 0 then success", []http.HandlerFunc{withHeader("Retry-After", "0", reply(429, "application/json", `{"detail":"slow down"}`)), ok}, nil, nil, 2},
+		{"503 every time", []http.HandlerFunc{reply(503, "text/html", "busy")}, nil, wrapper.ErrServer, 4},
+		{"503 with retries off", []http.HandlerFunc{reply(503, "text/html", "busy"), ok}, []wrapper.Option{wrapper.WithMaxRetries(0)}, wrapper.ErrServer, 1},
+		{"Retry-After past the cap", []http.HandlerFunc{withHeader("Retry-After", "120", reply(429, "application/json", `{}`)), ok}, nil, wrapper.ErrRateLimited, 1},
+		{"500 on a refresh is not repeated", []http.HandlerFunc{reply(500, "text/html", "oops"), ok}, nil, wrapper.ErrServer, 1},
+		{"502 on a refresh is not repeated", []http.HandlerFunc{reply(502, "text/html", "bad gateway"), ok}, nil, wrapper.ErrServer, 1},
+		{"401 is not repeated", []http.HandlerFunc{reply(401, "application/json", `{"detail":"x","code":"token_not_valid"}`), ok}, nil, wrapper.ErrInvalidToken, 1},
+		{"a dropped answer is not repeated", []http.HandlerFunc{func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body); hangUpOn(w) }, ok}, nil, wrapper.ErrAnswerLost, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int32
+			c := newClient(t, sequence(&n, tc.handlers...), tc.opts...)
+			_, err := c.RefreshToken(context.Background(), secret)
+			if tc.wantErr == nil {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, tc.wantErr)
+			}
+			assert.Equal(t, tc.requests, n.Load(), "requests")
+		})
+	}
+}
+
+func withHeader(key, value string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(key, value)
+		h(w, r)
+	}
+}
+
+func hangUpOn(w http.ResponseWriter) {
+	if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+		_ = conn.Close()
+	}
+}
+
+func TestRetryHonoursRetryAfter(t *testing.T) {
+	var n atomic.Int32
+	c := newClient(t, sequence(&n, withHeader("Retry-After", "1", reply(503, "text/html", "busy")), reply(200, "application/json", `{"access":"a"}`)))
+	start := time.Now()
+	_, err := c.RefreshToken(context.Background(), secret)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), time.Second, "waited for Retry-After")
+	assert.Equal(t, int32(2), n.Load())
+}
+
+func TestRetryNeverWaitsPastTheDeadline(t *testing.T) {
+	var n atomic.Int32
+	c := newClient(t, sequence(&n, withHeader("Retry-After", "5", reply(429, "application/json", `{"detail":"slow down"}`))))
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err := c.RefreshToken(ctx, secret)
+	var apiErr *wrapper.APIError
+	require.ErrorAs(t, err, &apiErr, "the last answer, not a context error")
+	assert.Equal(t, 429, apiErr.StatusCode)
+	assert.Equal(t, 5*time.Second, apiErr.RetryAfter)
+	assert.NoError(t, ctx.Err(), "returned before the deadline")
+	assert.Equal(t, int32(1), n.Load())
+}
+
+func TestRetryRepeatsSafeMethodsOn5xx(t *testing.T) {
+	var n atomic.Int32
+	c := newClient(t, sequence(&n, reply(500, "text/html", "oops"), reply(502, "text/html", "oops"), reply(200, "text/plain", "fine")))
+	resp, err := c.HTTPClient().Get(c.BaseURL() + "/anything/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, int32(3), n.Load())
+
+	// A POST whose body cannot be sent again is not repeated on a 503.
+	n.Store(0)
+	c = newClient(t, sequence(&n, reply(503, "text/html", "busy"), reply(200, "text/plain", "fine")))
+	req, err := http.NewRequest(http.MethodPost, c.BaseURL()+"/anything/", io.NopCloser(strings.NewReader("x")))
+	require.NoError(t, err)
+	resp, err = c.HTTPClient().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 503, resp.StatusCode)
+	assert.Equal(t, int32(1), n.Load())
+}
+
+// refusingTransport fails the first dials, then sends.
+type refusingTransport struct{ refusals, calls atomic.Int32 }
+
+func (rt *refusingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rt.calls.Add(1)
+	if rt.refusals.Add(-1) >= 0 {
+		closeReqBody(r)
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func closeReqBody(r *http.Request) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+}
+
+func TestRetryRepeatsARefreshThatNeverLeft(t *testing.T) {
+	rt := &refusingTransport{}
+	rt.refusals.Store(2)
+	c := newClient(t, reply(200, "application/json", `{"access":"a"}`), wrapper.WithHTTPClient(&http.Client{Transport: rt}))
+	tok, err := c.RefreshToken(context.Background(), secret)
+	require.NoError(t, err)
+	assert.Equal(t, "a", tok.Access)
+	assert.Equal(t, int32(3), rt.calls.Load())
+
+	// Refused every time: the error says so, and is not an answer lost.
+	c, err = wrapper.New(wrapper.WithBaseURL("http://127.0.0.1:1"), wrapper.WithMaxRetries(1))
+	require.NoError(t, err)
+	_, err = c.RefreshToken(context.Background(), secret)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, wrapper.ErrAnswerLost)
+	assert.Contains(t, err.Error(), "connection refused")
+}
+
+func TestResponseBodyCap(t *testing.T) {
+	// 100 MiB, streamed: the client stops reading at its cap.
+	huge := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		chunk := []byte(strings.Repeat("a", 1<<20))
+		_, _ = w.Write([]byte(`{"access":"`))
+		for range 100 {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}
+	c := newClient(t, huge)
+	_, err := c.RefreshToken(context.Background(), secret)
+	assert.ErrorIs(t, err, wrapper.ErrMalformedResponse)
+	assert.Contains(t, err.Error(), "body exceeds 4194304 bytes")
+
+	// Through the generated client, with a smaller cap.
+	c = newClient(t, reply(200, "application/json", `{"access":"`+strings.Repeat("a", 100)+`"}`), wrapper.WithMaxResponseBytes(64))
+	_, err = c.API().RefreshCreateWithResponse(context.Background(), apiRefreshBody(secret))
+	assert.ErrorIs(t, err, wrapper.ErrResponseTooLarge)
+	assert.Contains(t, err.Error(), "over 64 bytes")
+
+	_, err = wrapper.New(wrapper.WithMaxResponseBytes(0))
+	assert.Error(t, err)
+	_, err = wrapper.New(wrapper.WithMaxRetries(-1))
+	assert.Error(t, err)
+}
+
+func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	for _, base := range []string{"http://localhost:8000", "http://127.0.0.1", "http://127.3.2.1:9", "http://[::1]:8080", "https://example.com"} {
+		_, err := wrapper.New(wrapper.WithBaseURL(base))
+		assert.NoError(t, err, base)
+	}
+	for _, base := range []string{"http://example.com", "http://10.0.0.1:8000", "http://api.aisquare.studio"} {
+		_, err := wrapper.New(wrapper.WithBaseURL(base))
+		require.Error(t, err, base)
+		assert.Contains(t, err.Error(), "plain http to a host other than loopback")
+		_, err = wrapper.New(wrapper.WithBaseURL(base), wrapper.WithInsecureHTTP())
+		assert.NoError(t, err, base)
+	}
+	t.Setenv(wrapper.BaseURLEnv, "http://example.com")
+	_, err := wrapper.New()
+	assert.Error(t, err, "from the environment too")
+}
+
+func TestTokenNeverSentOverPlainHTTPElsewhere(t *testing.T) {
+	_, srv, c, _, _ := newSession(t, false)
+	// Through HTTPClient, to another host over plain http: refused before
+	// any connection.
+	_, err := c.HTTPClient().Get("http://example.com/api/v1/me/")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "refusing to send a token over plain http to example.com")
+	require.NoError(t, me(t, c, srv), "loopback is fine")
+}
+
+func TestRedirects(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+	}))
+	t.Cleanup(other.Close)
+
+	var auth []string
+	var n atomic.Int32
+	clock := newFakeClock()
+	srv := newSessionServer(t, clock, false)
+	access, refresh := srv.IssuePair(1)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		auth = append(auth, r.Header.Get("Authorization"))
+		switch r.URL.Path {
+		case "/away/":
+			http.Redirect(w, r, other.URL+"/landing/", http.StatusFound)
+		case "/here/":
+			http.Redirect(w, r, "/landing/", http.StatusFound)
+		case "/post/":
+			http.Redirect(w, r, "/landing/", http.StatusFound)
+		}
+	}))
+	t.Cleanup(origin.Close)
+	c, err := wrapper.New(wrapper.WithBaseURL(origin.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock.Now))
+	require.NoError(t, err)
+
+	resp, err := c.HTTPClient().Get(origin.URL + "/away/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusFound, resp.StatusCode, "a redirect to another origin is not followed")
+	assert.Zero(t, elsewhere.Load())
+
+	resp, err = c.HTTPClient().Get(origin.URL + "/here/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "a redirect within the origin is followed")
+
+	resp, err = c.HTTPClient().Post(origin.URL+"/post/", "application/json", strings.NewReader("{}"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusFound, resp.StatusCode, "a POST is not turned into a GET")
+	assert.Equal(t, int32(4), n.Load())
+	for _, a := range auth {
+		assert.Equal(t, "Bearer "+access, a)
+	}
+}
+
+// seqStore returns its tokens in turn on each Load, the last one after that.
+type seqStore struct {
+	loads atomic.Int32
+	toks  []*oauth2.Token
+}
+
+func (s *seqStore) Load(context.Context) (*oauth2.Token, error) {
+	i := int(s.loads.Add(1)) - 1
+	return s.toks[min(i, len(s.toks)-1)], nil
+}
+
+func (s *seqStore) Save(context.Context, *oauth2.Token) error { return nil }
+
+// TestSessionRereadsTheStoreWhenAnAnswerIsLost: the refresh's answer is
+// lost, and meanwhile another process stored newer tokens: the session uses
+// them instead of failing.
+func TestSessionRereadsTheStoreWhenAnAnswerIsLost(t *testing.T) {
+	clock := newFakeClock()
+	srv := newSessionServer(t, clock, true)
+	access, refresh := srv.IssuePair(1)
+	store := &seqStore{toks: []*oauth2.Token{
+		{AccessToken: access, RefreshToken: refresh}, // New
+		{AccessToken: access, RefreshToken: refresh}, // before the refresh
+	}}
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokenStore(store), wrapper.WithClock(clock.Now))
+	require.NoError(t, err)
+
+	clock.Advance(9*time.Minute + 30*time.Second) // due, not yet expired
+	newerAccess, newerRefresh := srv.IssuePair(1) // by another process
+	store.toks = append(store.toks, &oauth2.Token{AccessToken: newerAccess, RefreshToken: newerRefresh})
+	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Drop: true})
+	require.NoError(t, me(t, c, srv))
+	tok, err := c.TokenSource().Token()
+	require.NoError(t, err)
+	assert.Equal(t, newerAccess, tok.AccessToken)
+	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute), "the lost refresh was not repeated")
+}
