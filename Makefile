@@ -1,4 +1,4 @@
-.PHONY: generate check-generated vet test
+.PHONY: generate check-generated vet test fuzz bench
 
 # generate regenerates api/ from openapi.yaml and overlay.yaml.
 generate:
@@ -16,3 +16,12 @@ vet:
 
 test: check-generated vet
 	go test -race -count=1 ./...
+
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzCheckResponse FuzzTokenExpiry FuzzParseBaseURL FuzzFileStoreLoad
+
+# fuzz runs each fuzz target for FUZZTIME; make test runs their seeds.
+fuzz:
+	@for target in $(FUZZ_TARGETS); do \
+		go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./wrapper/ || exit 1; \
+	done

@@ -1,0 +1,117 @@
+package wrapper_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/aisquare-studio/aisquare-go/wrapper"
+	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
+)
+
+// randomFaults returns n faults of the kinds a network and a server produce.
+// A refresh's answer is never cut short here: the server would have spent
+// the refresh token, and no client could know the new one.
+func randomFaults(rng *rand.Rand, n int, truncate bool) []wrappertest.Fault {
+	kinds := []wrappertest.Fault{
+		{Status: 500, ContentType: "text/html", Body: "<h1>Server Error (500)</h1>"},
+		{Status: 502, ContentType: "text/html", Body: "<html>502 Bad Gateway</html>"},
+		{Status: 503, Header: http.Header{"Retry-After": {"1"}}, Body: `{"detail":"Service unavailable."}`},
+		{Status: 429, Header: http.Header{"Retry-After": {"0"}}, Body: `{"detail":"Request was throttled."}`},
+		{Drop: true},
+		{Delay: 200 * time.Millisecond},
+		{}, // a normal answer
+	}
+	if truncate {
+		kinds = append(kinds, wrappertest.Fault{Truncate: true})
+	}
+	faults := make([]wrappertest.Fault, n)
+	for i := range faults {
+		faults[i] = kinds[rng.IntN(len(kinds))]
+	}
+	return faults
+}
+
+// TestLoadWithFaults drives 1,000 goroutines through one session, with
+// rotation and blacklist on, short-lived access tokens, and random faults.
+func TestLoadWithFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	ignore := goleak.IgnoreCurrent()
+	rng := rand.New(rand.NewPCG(1, 2))
+
+	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true, AccessLifetime: 2 * time.Second})
+	access, refresh := srv.IssuePair(1)
+	store := wrapper.NewFileStore(filepath.Join(t.TempDir(), "tokens.json"))
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithTokenStore(store))
+	require.NoError(t, err)
+
+	srv.Inject(wrappertest.MeRoute, randomFaults(rng, 400, true)...)
+	srv.Inject(wrappertest.RefreshRoute, randomFaults(rng, 6, false)...)
+
+	const (
+		callers  = 1000
+		calls    = 4
+		deadline = 5 * time.Second
+	)
+	var ok, failed atomic.Int32
+	var late atomic.Int32
+	var mu sync.Mutex
+	var messages []string
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			for j := range calls {
+				time.Sleep(time.Duration((i*7+j*311)%1000) * time.Millisecond)
+				ctx, cancel := context.WithTimeout(context.Background(), deadline)
+				start := time.Now()
+				err := meCtx(ctx, c, srv.URL)
+				if time.Since(start) > deadline+time.Second {
+					late.Add(1)
+				}
+				cancel()
+				if err == nil {
+					ok.Add(1)
+					continue
+				}
+				failed.Add(1)
+				mu.Lock()
+				messages = append(messages, err.Error())
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+
+	require.NoError(t, c.Close())
+	srv.Close()
+	goleak.VerifyNone(t, ignore)
+
+	t.Logf("%d calls succeeded, %d failed, %d refreshes", ok.Load(), failed.Load(), srv.Requests(wrappertest.RefreshRoute))
+	assert.Zero(t, late.Load(), "calls that ran past their deadline")
+	assert.Equal(t, int32(callers*calls), ok.Load()+failed.Load())
+	assert.Greater(t, ok.Load(), int32(callers*calls/2), "most calls succeed")
+	assert.GreaterOrEqual(t, srv.Requests(wrappertest.RefreshRoute), 3, "the session refreshed across several expiries")
+	for _, msg := range messages {
+		assert.NotEmpty(t, msg)
+		for _, secret := range []string{access, refresh, srv.LastRefreshToken()} {
+			if strings.Contains(msg, secret) {
+				t.Fatalf("error %q carries a token", msg)
+			}
+		}
+	}
+	stored, err := store.Load(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, srv.LastRefreshToken(), stored.RefreshToken, "the store holds the last refresh token the server issued")
+}
