@@ -25,3 +25,10 @@ fuzz:
 	@for target in $(FUZZ_TARGETS); do \
 		go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./wrapper/ || exit 1; \
 	done
+
+BENCHCOUNT ?= 6
+
+# bench runs every benchmark BENCHCOUNT times in one run, into bench.out;
+# BENCHMARKS.md compares their medians as ratios.
+bench:
+	go test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./wrapper/ | tee bench.out

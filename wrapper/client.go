@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -46,7 +45,7 @@ type Client struct {
 // when that is set, with a timeout of [DefaultTimeout].
 func New(opts ...Option) (*Client, error) {
 	cfg := config{
-		baseURL: DefaultBaseURL, userAgent: userAgent, margin: DefaultRefreshMargin, now: time.Now,
+		baseURL: DefaultBaseURL, userAgent: userAgent, margin: DefaultRefreshMargin,
 		maxRetries: DefaultMaxRetries, maxBody: DefaultMaxResponseBytes,
 	}
 	if env := os.Getenv(BaseURLEnv); env != "" {
@@ -114,12 +113,12 @@ func (c *Client) newSession(cfg *config) (*session, error) {
 			return nil, err
 		}
 		if stored != nil {
-			s.cur.Store(newTokenState(stored.AccessToken, stored.RefreshToken, cfg.margin))
+			s.publish(s.newState(stored.AccessToken, stored.RefreshToken))
 			return s, nil
 		}
 	}
 	if cfg.refresh == "" {
-		s.cur.Store(newTokenState("", "", cfg.margin)) // an empty store: ErrNoTokens until SetTokens
+		s.publish(s.newState("", "")) // an empty store: ErrNoTokens until SetTokens
 		return s, nil
 	}
 	if err := s.set(context.Background(), cfg.access, cfg.refresh); err != nil {

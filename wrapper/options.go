@@ -169,7 +169,10 @@ func WithRefreshMargin(d time.Duration) Option {
 }
 
 // WithClock sets the clock that decides when a token is due, for tests. It
-// must not be nil.
+// must not be nil. Without it, a timer marks each access token due at its
+// refresh point, so that a valid token costs no clock read; after a system
+// suspend the timer may fire late, and the server's 401 then makes the
+// client refresh.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {

@@ -42,7 +42,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req
 	for attempt := 0; ; attempt++ {
 		resp, err := t.base.RoundTrip(r)
-		if err == nil {
+		// net/http reads no more than a declared Content-Length, so only a
+		// body of unknown or excessive length needs a cap of its own.
+		if err == nil && (resp.ContentLength < 0 || resp.ContentLength > t.maxBody) {
 			resp.Body = &limitedBody{rc: resp.Body, left: t.maxBody, tooLarge: t.tooLarge}
 		}
 		if attempt == t.maxRetries {

@@ -28,7 +28,8 @@ const refreshTimeout = time.Minute
 // [Client.SetTokens] is called.
 var ErrNoTokens = errors.New("wrapper: no tokens: log in and call SetTokens")
 
-// tokenState is one immutable generation of a session's tokens.
+// tokenState is one generation of a session's tokens. Only due changes
+// after it is made.
 type tokenState struct {
 	access, refresh string
 	expiry          time.Time // the access token's exp claim; zero if unreadable
@@ -37,6 +38,12 @@ type tokenState struct {
 	bearer          string    // the Authorization header, built once
 	oauth           *oauth2.Token
 	dead            error // the rejection of the refresh token, if it was rejected
+
+	// due turns true at refreshAt, set by timer, when the session reads the
+	// real clock: so a valid token costs no clock read, which is most of
+	// the time a token lookup would take.
+	due   atomic.Bool
+	timer *time.Timer
 }
 
 func newTokenState(access, refresh string, margin time.Duration) *tokenState {
@@ -59,11 +66,6 @@ func newTokenState(access, refresh string, margin time.Duration) *tokenState {
 	return st
 }
 
-// fresh reports whether st's access token can be used at now without a
-// refresh.
-func (st *tokenState) fresh(now time.Time) bool {
-	return st.dead == nil && now.Before(st.refreshAt)
-}
 
 func (st *tokenState) token() *oauth2.Token {
 	return &oauth2.Token{AccessToken: st.access, RefreshToken: st.refresh, TokenType: "Bearer", Expiry: st.expiry}
@@ -75,7 +77,7 @@ type session struct {
 	refresh func(ctx context.Context, refresh string) (*api.TokenRefresh, error)
 	store   TokenStore // nil if none
 	margin  time.Duration
-	now     func() time.Time
+	now     func() time.Time // nil: the real clock, read through timers
 
 	cur atomic.Pointer[tokenState]
 
@@ -93,7 +95,7 @@ type flight struct {
 // token returns a fresh token, refreshing it first if it is due.
 func (s *session) token(ctx context.Context) (*tokenState, error) {
 	st := s.cur.Load()
-	if st.fresh(s.now()) {
+	if s.fresh(st) {
 		return st, nil
 	}
 	return s.renew(ctx, st)
@@ -105,7 +107,7 @@ func (s *session) token(ctx context.Context) (*tokenState, error) {
 func (s *session) renew(ctx context.Context, stale *tokenState) (*tokenState, error) {
 	s.mu.Lock()
 	cur := s.cur.Load()
-	if cur != stale && cur.fresh(s.now()) {
+	if cur != stale && s.fresh(cur) {
 		s.mu.Unlock()
 		return cur, nil
 	}
@@ -143,7 +145,7 @@ func (s *session) run(ctx context.Context, f *flight, base *tokenState) {
 	s.mu.Lock()
 	// Tokens set by SetTokens during the refresh win over its result.
 	if st != nil && s.cur.Load() == base {
-		s.cur.Store(st)
+		s.publish(st)
 	}
 	s.flight = nil
 	s.mu.Unlock()
@@ -169,7 +171,7 @@ func (s *session) exchange(ctx context.Context, base *tokenState) (*tokenState, 
 	if stored != nil {
 		// Another process rotated the tokens: with a blacklist, ours is
 		// spent, and theirs may need no refresh at all.
-		if stored.fresh(s.now()) {
+		if s.fresh(stored) {
 			return stored, nil
 		}
 		base = stored
@@ -191,13 +193,11 @@ func (s *session) exchange(ctx context.Context, base *tokenState) (*tokenState, 
 			err = fmt.Errorf("%w (the access token was treated as expired: %v)", err, base.expiryErr)
 		}
 		if errors.Is(err, ErrInvalidToken) {
-			dead := *base
-			dead.dead = err
-			return &dead, err
+			return &tokenState{access: base.access, refresh: base.refresh, dead: err}, err
 		}
 		return nil, err
 	}
-	next := newTokenState(tok.Access, cmp.Or(tok.Refresh, base.refresh), s.margin)
+	next := s.newState(tok.Access, cmp.Or(tok.Refresh, base.refresh))
 	if s.store != nil {
 		if err := s.store.Save(ctx, next.token()); err != nil {
 			return next, fmt.Errorf("wrapper: saving refreshed tokens: %w", err)
@@ -218,7 +218,41 @@ func (s *session) newerInStore(ctx context.Context, base *tokenState) (*tokenSta
 	if stored == nil || stored.RefreshToken == "" || stored.RefreshToken == base.refresh {
 		return nil, nil
 	}
-	return newTokenState(stored.AccessToken, stored.RefreshToken, s.margin), nil
+	return s.newState(stored.AccessToken, stored.RefreshToken), nil
+}
+
+// newState makes a state of the tokens and, on the real clock, sets the
+// timer that marks it due.
+func (s *session) newState(access, refresh string) *tokenState {
+	st := newTokenState(access, refresh, s.margin)
+	if s.now == nil && !st.refreshAt.IsZero() {
+		if d := time.Until(st.refreshAt); d > 0 {
+			st.timer = time.AfterFunc(d, func() { st.due.Store(true) })
+		} else {
+			st.due.Store(true)
+		}
+	}
+	return st
+}
+
+// fresh reports whether st's access token can be used without a refresh.
+func (s *session) fresh(st *tokenState) bool {
+	switch {
+	case st.dead != nil || st.refreshAt.IsZero():
+		return false
+	case s.now != nil:
+		return s.now().Before(st.refreshAt)
+	default:
+		return !st.due.Load()
+	}
+}
+
+// publish makes st the current state and stops the timer of the one it
+// replaces; s.mu is held.
+func (s *session) publish(st *tokenState) {
+	if old := s.cur.Swap(st); old != nil && old.timer != nil {
+		old.timer.Stop()
+	}
 }
 
 // wait waits for the refresh in progress, if any.
@@ -233,9 +267,9 @@ func (s *session) wait() {
 
 // set replaces the session's tokens and saves them.
 func (s *session) set(ctx context.Context, access, refresh string) error {
-	st := newTokenState(access, refresh, s.margin)
+	st := s.newState(access, refresh)
 	s.mu.Lock()
-	s.cur.Store(st)
+	s.publish(st)
 	s.mu.Unlock()
 	if s.store != nil {
 		if err := s.store.Save(ctx, st.token()); err != nil {

@@ -528,3 +528,25 @@ func TestSessionOptionsRejectBadInput(t *testing.T) {
 		assert.Nil(t, c)
 	}
 }
+
+// TestSessionRealClock: without WithClock, a timer marks the token due at
+// its refresh point.
+func TestSessionRealClock(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{AccessLifetime: 2 * time.Second})
+	t.Cleanup(srv.Close)
+	access, refresh := srv.IssuePair(1)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh))
+	require.NoError(t, err)
+
+	require.NoError(t, me(t, c, srv))
+	assert.Equal(t, 0, srv.Requests(wrappertest.RefreshRoute), "before the refresh point")
+
+	exp, err := wrapper.TokenExpiry(access)
+	require.NoError(t, err)
+	time.Sleep(time.Until(exp.Add(-time.Second)) + 100*time.Millisecond) // the margin is half the 2 s lifetime
+	require.NoError(t, me(t, c, srv))
+	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute), "past the refresh point")
+	tok, err := c.TokenSource().Token()
+	require.NoError(t, err)
+	assert.NotEqual(t, access, tok.AccessToken)
+}
