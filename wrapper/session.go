@@ -66,7 +66,6 @@ func newTokenState(access, refresh string, margin time.Duration) *tokenState {
 	return st
 }
 
-
 func (st *tokenState) token() *oauth2.Token {
 	return &oauth2.Token{AccessToken: st.access, RefreshToken: st.refresh, TokenType: "Bearer", Expiry: st.expiry}
 }
