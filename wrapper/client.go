@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -263,11 +262,19 @@ func (c *Client) decodeResponse(resp *http.Response, v any) error {
 		return newMalformed(resp, "empty body", nil)
 	}
 	ct := resp.Header.Get("Content-Type")
-	if mediaType, _, _ := mime.ParseMediaType(ct); mediaType != "application/json" && !strings.HasSuffix(mediaType, "+json") {
+	if !isJSON(ct) {
 		return newMalformed(resp, fmt.Sprintf("content type %q, want application/json", ct), nil)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return newMalformed(resp, "invalid JSON", err)
 	}
 	return nil
+}
+
+// isJSON reports whether a Content-Type is application/json or a +json type,
+// with any parameters. (mime.ParseMediaType would allocate on every refresh.)
+func isJSON(contentType string) bool {
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
+	return mediaType == "application/json" || strings.HasPrefix(mediaType, "application/") && strings.HasSuffix(mediaType, "+json")
 }
