@@ -73,16 +73,24 @@ func New(opts ...Option) (*Client, error) {
 		hc.Timeout = cfg.timeout
 	}
 	hc.CheckRedirect = checkRedirect(hc.CheckRedirect)
+	log, err := newLogger(cfg.logger)
+	if err != nil {
+		return nil, err
+	}
+	// Refresh and session-died records come from the session's refresh
+	// events; this line needs WithOnRefresh (cfg.onRefresh):
+	// cfg.onRefresh = log.onRefresh(cfg.onRefresh)
 	rt := &retryTransport{
 		base:       cmp.Or[http.RoundTripper](hc.Transport, http.DefaultTransport),
 		maxRetries: cfg.maxRetries,
 		maxBody:    cfg.maxBody,
 		tooLarge:   fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, cfg.maxBody),
+		budget:     newBudget(),
+		log:        log,
 	}
 	hc.Transport = rt
 
 	c := &Client{baseURL: cfg.baseURL, userAgent: cfg.userAgent, hc: hc, maxBody: cfg.maxBody}
-	var err error
 	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(hc), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}

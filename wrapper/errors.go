@@ -88,6 +88,9 @@ type APIError struct {
 	ContentType string
 	// Body is the raw response body, cut at 64 KiB.
 	Body []byte
+	// RequestID is the ID the server gave the response (X-Request-ID or
+	// Request-Id), to quote to AISquare's support; empty if there is none.
+	RequestID string
 }
 
 // CheckResponse returns nil for a 2xx response and an [*APIError] for any
@@ -117,6 +120,7 @@ func CheckResponse(resp *http.Response, body []byte) error {
 	}
 	e.Detail, e.Code, e.Fields = parseErrorBody(body)
 	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
+	e.RequestID = requestID(resp.Header)
 	return e
 }
 
@@ -141,6 +145,9 @@ func (e *APIError) Error() string {
 			mediaType = "untyped"
 		}
 		fmt.Fprintf(&b, " (%s body, not a JSON error)", mediaType)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" [request ID " + e.RequestID + "]")
 	}
 	return b.String()
 }

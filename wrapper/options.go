@@ -3,6 +3,7 @@ package wrapper
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,6 +46,7 @@ type config struct {
 	maxRetries      int
 	maxBody         int64
 	insecure        bool
+	logger          *slog.Logger
 }
 
 // WithBaseURL sets the API's base URL, such as "https://api.aisquare.studio"

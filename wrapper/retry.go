@@ -23,38 +23,69 @@ import (
 // answer instead. A request whose answer was lost after it may have reached
 // the server (a reset connection, a timeout mid-response) is never repeated:
 // for a refresh, the server may already have spent the refresh token.
+//
+// Retries draw on a budget that each client keeps for all its requests, as
+// aws-sdk-go-v2's retry quota does: 500 tokens, 5 a retry (10 after a
+// timeout), given back when the retry succeeds, and 1 back for each request
+// that succeeds at once. When the budget is spent, a request is sent once:
+// its answer is returned as it is, and an error matches
+// [ErrRetryBudgetSpent]. During an outage the client so adds at most 100
+// retries in all, not three for every request.
 const DefaultMaxRetries = 3
 
 // maxRetryWait caps the Retry-After the client honours.
 const maxRetryWait = 30 * time.Second
 
-// retryTransport repeats requests by the policy of [DefaultMaxRetries], and
-// caps every response body.
+// retryTransport repeats requests by the policy of [DefaultMaxRetries],
+// within the client's retry budget, caps every response body, and logs each
+// attempt.
 type retryTransport struct {
 	base       http.RoundTripper
 	maxRetries int
 	maxBody    int64
-	tooLarge   error // returned by a body read past maxBody; built once
+	tooLarge   error   // returned by a body read past maxBody; built once
+	budget     *budget // shared by the client's requests
+	log        *logger // nil: no records
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
 	var b *backoff.ExponentialBackOff // made only when needed
+	var cost int64                    // what the retry in flight took from the budget
 	r := req
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
+		var start time.Time
+		debug := t.log.debug(ctx)
+		if debug {
+			start = time.Now()
+		}
 		resp, err := t.base.RoundTrip(r)
 		// net/http reads no more than a declared Content-Length, so only a
 		// body of unknown or excessive length needs a cap of its own.
 		if err == nil && (resp.ContentLength < 0 || resp.ContentLength > t.maxBody) {
 			resp.Body = &limitedBody{rc: resp.Body, left: t.maxBody, tooLarge: t.tooLarge}
 		}
-		if attempt == t.maxRetries {
-			return resp, err
-		}
 		wait, retry := retryable(req.Method, resp, err)
-		if !retry || !replayable(req) {
+		if !retry {
+			if err == nil && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+				t.budget.give(max(cost, successRefund))
+			}
+			if debug {
+				t.log.attempt(r, attempt, start, resp, err, -1)
+			}
+			if t.maxRetries > 0 && resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+				t.log.gaveUp(r, attempt, resp, err, "Retry-After asks for more than "+maxRetryWait.String())
+			}
 			return resp, err
 		}
-		if wait == 0 {
+		stop := ""
+		switch {
+		case attempt > t.maxRetries:
+			stop = "no retries left"
+		case !replayable(req):
+			stop = "the request body cannot be sent again"
+		}
+		if stop == "" && wait == 0 {
 			if b == nil {
 				b = backoff.NewExponentialBackOff()
 				b.InitialInterval = 100 * time.Millisecond
@@ -62,20 +93,43 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			wait = b.NextBackOff()
 		}
-		if deadline, ok := req.Context().Deadline(); ok && time.Until(deadline) <= wait {
+		if deadline, ok := ctx.Deadline(); stop == "" && ok && time.Until(deadline) <= wait {
+			stop = "the context deadline comes before the next attempt"
+		}
+		if stop != "" {
+			if debug {
+				t.log.attempt(r, attempt, start, resp, err, -1)
+			}
+			if t.maxRetries > 0 {
+				t.log.gaveUp(r, attempt, resp, err, stop)
+			}
 			return resp, err
+		}
+		if cost = costOf(err); !t.budget.take(cost) {
+			if debug {
+				t.log.attempt(r, attempt, start, resp, err, -1)
+			}
+			t.log.budgetSpent(r, attempt, resp, err)
+			if err != nil {
+				err = &budgetError{err: err}
+			}
+			return resp, err
+		}
+		if debug {
+			t.log.attempt(r, attempt, start, resp, err, wait)
 		}
 		if resp != nil {
 			drain(resp)
 		}
 		timer := time.NewTimer(wait)
 		select {
-		case <-req.Context().Done():
+		case <-ctx.Done():
 			timer.Stop()
-			return nil, req.Context().Err()
+			t.budget.give(cost) // no retry was sent
+			return nil, ctx.Err()
 		case <-timer.C:
 		}
-		r = req.Clone(req.Context())
+		r = req.Clone(ctx)
 		if req.GetBody != nil {
 			if r.Body, err = req.GetBody(); err != nil {
 				return nil, err

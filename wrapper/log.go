@@ -1,0 +1,239 @@
+package wrapper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// LogEnv is the environment variable that turns on logging to standard
+// error, as text, when [WithLogger] is not given: "debug" logs every
+// attempt of every request, "info" refreshes, "warn" failed refreshes,
+// retries given up and a session that died, "error" nothing yet; "" or
+// "off" logs nothing. Any other value makes [New] fail.
+const LogEnv = "AISQUARE_LOG"
+
+// WithLogger sends the client's log records to l. It overrides [LogEnv];
+// it must not be nil (to log nothing, pass a logger whose handler is
+// [slog.DiscardHandler]).
+//
+// At [slog.LevelDebug], one record for every attempt of every request, each
+// retry and each refresh included: method, path (never the query), status
+// or error, duration, attempt number, the wait before the next attempt if
+// there is one, whether the request carried an Authorization header, and
+// the response's request ID. At [slog.LevelInfo], every refresh of the
+// session's token. At [slog.LevelWarn], a refresh that failed, a session
+// whose refresh token was rejected, and retries given up or stopped by the
+// retry budget (see [DefaultMaxRetries]).
+//
+// No record carries a token, a password, a request or response body, or a
+// query value. Without a logger, the client makes no record and reads no
+// clock for one.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("wrapper: invalid logger: nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// Log messages, one for each kind of record.
+const (
+	msgAttempt     = "aisquare: request attempt"
+	msgGaveUp      = "aisquare: retries given up"
+	msgBudget      = "aisquare: retry budget spent, not retried"
+	msgRefreshed   = "aisquare: token refreshed"
+	msgRefreshFail = "aisquare: token refresh failed"
+	msgSessionDied = "aisquare: session died: refresh token rejected, log in again"
+)
+
+// logger makes every record of a client, and redacts them. A nil *logger
+// logs nothing, and costs a nil check.
+type logger struct {
+	h slog.Handler
+}
+
+// newLogger returns the logger of l, else of [LogEnv]; nil if neither asks
+// for one.
+func newLogger(l *slog.Logger) (*logger, error) {
+	if l != nil {
+		return &logger{h: l.Handler()}, nil
+	}
+	env := os.Getenv(LogEnv)
+	var level slog.Level
+	switch strings.ToLower(strings.TrimSpace(env)) {
+	case "", "off":
+		return nil, nil
+	case "debug":
+		level = slog.LevelDebug
+	case "info":
+		level = slog.LevelInfo
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		return nil, fmt.Errorf("wrapper: invalid $%s %q: want debug, info, warn, error or off", LogEnv, env)
+	}
+	return &logger{h: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})}, nil
+}
+
+// debug reports whether attempts are logged, so that a caller reads the
+// clock for a record only when one will be made.
+func (l *logger) debug(ctx context.Context) bool {
+	return l != nil && l.h.Enabled(ctx, slog.LevelDebug)
+}
+
+// emit hands a record to the handler. It builds the record itself, with no
+// caller's program counter: a source line inside the SDK tells a user
+// nothing, and finding it would cost more than the rest of the record.
+func (l *logger) emit(ctx context.Context, at time.Time, level slog.Level, msg string, attrs ...slog.Attr) {
+	if l == nil || !l.h.Enabled(ctx, level) {
+		return
+	}
+	r := slog.NewRecord(at, level, msg, 0)
+	r.AddAttrs(attrs...)
+	_ = l.h.Handle(ctx, r)
+}
+
+// attempt logs one attempt of req, at Debug: it was sent at start and ended
+// in resp or err; retryIn is the wait before the next attempt, negative if
+// none follows.
+func (l *logger) attempt(req *http.Request, n int, start time.Time, resp *http.Response, err error, retryIn time.Duration) {
+	end := time.Now()
+	attrs := make([]slog.Attr, 0, 9)
+	attrs = append(attrs,
+		slog.String("method", req.Method),
+		slog.String("path", req.URL.Path),
+		slog.Int("attempt", n),
+		outcome(req, resp, err),
+		slog.Duration("duration", end.Sub(start)),
+		slog.Bool("token", req.Header.Get("Authorization") != ""),
+	)
+	if retryIn >= 0 {
+		attrs = append(attrs, slog.Duration("retry_in", retryIn))
+	}
+	if resp != nil {
+		if id := requestID(resp.Header); id != "" {
+			attrs = append(attrs, slog.String("request_id", id))
+		}
+	}
+	l.emit(req.Context(), end, slog.LevelDebug, msgAttempt, attrs...)
+}
+
+// gaveUp logs, at Warn, that req is not repeated although its last answer
+// or error, after n attempts, would allow it; reason says why.
+func (l *logger) gaveUp(req *http.Request, n int, resp *http.Response, err error, reason string) {
+	if l == nil {
+		return
+	}
+	l.emit(req.Context(), time.Now(), slog.LevelWarn, msgGaveUp,
+		append(final(req, n, resp, err), slog.String("reason", reason))...)
+}
+
+// budgetSpent logs, at Warn, that the retry budget stopped the retries of
+// req after n attempts.
+func (l *logger) budgetSpent(req *http.Request, n int, resp *http.Response, err error) {
+	if l == nil {
+		return
+	}
+	l.emit(req.Context(), time.Now(), slog.LevelWarn, msgBudget, final(req, n, resp, err)...)
+}
+
+// final describes the last attempt of a request that is not repeated.
+func final(req *http.Request, n int, resp *http.Response, err error) []slog.Attr {
+	attrs := []slog.Attr{
+		slog.String("method", req.Method),
+		slog.String("path", req.URL.Path),
+		slog.Int("attempts", n),
+		outcome(req, resp, err),
+	}
+	if resp != nil {
+		if id := requestID(resp.Header); id != "" {
+			attrs = append(attrs, slog.String("request_id", id))
+		}
+	}
+	return attrs
+}
+
+// refresh logs one refresh attempt of a session: at Info when it
+// succeeded, at Warn when it failed, and as a session that died when the
+// server rejected the refresh token ([ErrInvalidToken]).
+func (l *logger) refresh(ev RefreshEvent) {
+	if l == nil {
+		return
+	}
+	ctx := context.Background()
+	common := []slog.Attr{slog.Bool("background", ev.Background), slog.Duration("duration", ev.Duration)}
+	switch {
+	case ev.Err == nil:
+		attrs := append(common, slog.Bool("rotated", ev.Rotated))
+		if !ev.Expiry.IsZero() {
+			attrs = append(attrs, slog.Time("expiry", ev.Expiry))
+		}
+		l.emit(ctx, time.Now(), slog.LevelInfo, msgRefreshed, attrs...)
+	case errors.Is(ev.Err, ErrInvalidToken):
+		l.emit(ctx, time.Now(), slog.LevelWarn, msgSessionDied, append(common, errorAttr(ev.Err, nil))...)
+	default:
+		l.emit(ctx, time.Now(), slog.LevelWarn, msgRefreshFail, append(common, errorAttr(ev.Err, nil))...)
+	}
+}
+
+// onRefresh returns a refresh callback that logs each event and then calls
+// next, if not nil: the value for the config's onRefresh.
+func (l *logger) onRefresh(next func(RefreshEvent)) func(RefreshEvent) {
+	if l == nil {
+		return next
+	}
+	return func(ev RefreshEvent) {
+		l.refresh(ev)
+		if next != nil {
+			next(ev)
+		}
+	}
+}
+
+// outcome is an attempt's status, or its error, redacted.
+func outcome(req *http.Request, resp *http.Response, err error) slog.Attr {
+	if err != nil {
+		return errorAttr(err, req)
+	}
+	return slog.Int("status", resp.StatusCode)
+}
+
+// errorAttr is err's message, redacted: see [redact].
+func errorAttr(err error, req *http.Request) slog.Attr {
+	return slog.String("error", redact(err.Error(), req))
+}
+
+// jwtPattern matches a JSON Web Token: three base64url parts, the first a
+// JSON object's ("eyJ" is `{"`).
+var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
+
+// redact removes from msg what a record must never carry, should an error
+// hold it: the query string and the Authorization credentials of req (if
+// not nil), URL user information, and anything shaped like a JSON Web
+// Token. The SDK's own errors carry none of these; a transport or a server
+// message might.
+func redact(msg string, req *http.Request) string {
+	if req != nil {
+		if q := req.URL.RawQuery; q != "" {
+			msg = strings.ReplaceAll(msg, q, "REDACTED")
+		}
+		if _, cred, ok := strings.Cut(req.Header.Get("Authorization"), " "); ok && cred != "" {
+			msg = strings.ReplaceAll(msg, cred, "REDACTED")
+		}
+		if req.URL.User != nil {
+			msg = strings.ReplaceAll(msg, req.URL.User.String(), "REDACTED")
+		}
+	}
+	return jwtPattern.ReplaceAllString(msg, "REDACTED")
+}
