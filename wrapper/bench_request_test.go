@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -98,6 +99,17 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 	run("c.API()", apiDoer.Do, false)
 	run("oauth2.Transport", viaOAuth2.Do, false)
 	run("c.HTTPClient()", c.HTTPClient().Do, false)
+
+	// The same client with a Debug logger: one text record an attempt,
+	// written to io.Discard.
+	logged, err := wrapper.New(wrapper.WithBaseURL(benchBase), wrapper.WithTokens(access, "r"),
+		wrapper.WithHTTPClient(&http.Client{Transport: memTransport{}}),
+		wrapper.WithLogger(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	if err != nil {
+		b.Fatal(err)
+	}
+	run("c.API() debug log", logged.API().ClientInterface.(*api.Client).Client.Do, false)
+	run("c.HTTPClient() debug log", logged.HTTPClient().Do, false)
 }
 
 // handWritten is a refresh with net/http and encoding/json alone.

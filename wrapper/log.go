@@ -99,14 +99,19 @@ func (l *logger) emit(ctx context.Context, at time.Time, level slog.Level, msg s
 	if l == nil || !l.h.Enabled(ctx, level) {
 		return
 	}
+	l.handle(ctx, at, level, msg, attrs...)
+}
+
+// handle is emit for a level already known to be enabled.
+func (l *logger) handle(ctx context.Context, at time.Time, level slog.Level, msg string, attrs ...slog.Attr) {
 	r := slog.NewRecord(at, level, msg, 0)
 	r.AddAttrs(attrs...)
 	_ = l.h.Handle(ctx, r)
 }
 
-// attempt logs one attempt of req, at Debug: it was sent at start and ended
-// in resp or err; retryIn is the wait before the next attempt, negative if
-// none follows.
+// attempt logs one attempt of req, at Debug, which [logger.debug] found
+// enabled: it was sent at start and ended in resp or err; retryIn is the
+// wait before the next attempt, negative if none follows.
 func (l *logger) attempt(req *http.Request, n int, start time.Time, resp *http.Response, err error, retryIn time.Duration) {
 	end := time.Now()
 	attrs := make([]slog.Attr, 0, 9)
@@ -126,7 +131,7 @@ func (l *logger) attempt(req *http.Request, n int, start time.Time, resp *http.R
 			attrs = append(attrs, slog.String("request_id", id))
 		}
 	}
-	l.emit(req.Context(), end, slog.LevelDebug, msgAttempt, attrs...)
+	l.handle(req.Context(), end, slog.LevelDebug, msgAttempt, attrs...)
 }
 
 // gaveUp logs, at Warn, that req is not repeated although its last answer

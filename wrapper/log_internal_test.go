@@ -1,0 +1,214 @@
+package wrapper
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// textLogger returns a logger that writes text records at level to a
+// buffer.
+func textLogger(level slog.Level) (*logger, *bytes.Buffer) {
+	var buf bytes.Buffer
+	return &logger{h: slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level})}, &buf
+}
+
+func TestLogRefreshEvent(t *testing.T) {
+	expiry := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	rejected := &APIError{StatusCode: 401, Method: "POST", Path: refreshPath, Code: "token_not_valid", Detail: "Token is blacklisted"}
+	tests := []struct {
+		name  string
+		ev    RefreshEvent
+		level slog.Level
+		want  []string // in the record
+	}{
+		{"background, rotated", RefreshEvent{Background: true, Rotated: true, Expiry: expiry, Duration: 12 * time.Millisecond},
+			slog.LevelInfo, []string{"level=INFO", "token refreshed", "background=true", "rotated=true", "duration=12ms", "expiry=2030-01-02T03:04:05.000Z"}},
+		{"blocking, not rotated", RefreshEvent{Duration: time.Second},
+			slog.LevelInfo, []string{"level=INFO", "token refreshed", "background=false", "rotated=false", "duration=1s"}},
+		{"failed", RefreshEvent{Duration: time.Second, Err: fmt.Errorf("wrapper: refresh token: %w", errors.New("dial tcp: connection refused"))},
+			slog.LevelWarn, []string{"level=WARN", "token refresh failed", "background=false", `error="wrapper: refresh token: dial tcp: connection refused"`}},
+		{"session died", RefreshEvent{Background: true, Duration: time.Second, Err: rejected},
+			slog.LevelWarn, []string{"level=WARN", "session died", "log in again", "Token is blacklisted"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l, buf := textLogger(slog.LevelDebug)
+			l.refresh(tc.ev)
+			lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+			require.Len(t, lines, 1, "one record")
+			for _, want := range tc.want {
+				assert.Contains(t, lines[0], want)
+			}
+			if tc.ev.Err == nil {
+				assert.NotContains(t, lines[0], "error=")
+			} else {
+				assert.NotContains(t, lines[0], "rotated=")
+			}
+
+			// Below the record's level, nothing.
+			quiet, buf := textLogger(tc.level + 1)
+			quiet.refresh(tc.ev)
+			assert.Empty(t, buf.String())
+		})
+	}
+}
+
+func TestLogRefreshEventRedacts(t *testing.T) {
+	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"
+	l, buf := textLogger(slog.LevelDebug)
+	// A server that echoes the token in its error text.
+	l.refresh(RefreshEvent{Err: &APIError{StatusCode: 500, Method: "POST", Path: refreshPath, Detail: "bad token " + jwt}})
+	assert.Contains(t, buf.String(), "bad token REDACTED")
+	assert.NotContains(t, buf.String(), jwt)
+}
+
+func TestLogOnRefreshChains(t *testing.T) {
+	var nilLogger *logger
+	assert.Nil(t, nilLogger.onRefresh(nil), "no logger, no callback: nothing to call")
+	var calls []RefreshEvent
+	user := func(ev RefreshEvent) { calls = append(calls, ev) }
+	nilLogger.onRefresh(user)(RefreshEvent{Rotated: true})
+	require.Len(t, calls, 1, "without a logger, the user's callback as it is")
+
+	l, buf := textLogger(slog.LevelInfo)
+	l.onRefresh(user)(RefreshEvent{Duration: time.Second})
+	require.Len(t, calls, 2, "the user's callback still runs")
+	assert.Contains(t, buf.String(), "token refreshed")
+	buf.Reset()
+	l.onRefresh(nil)(RefreshEvent{Err: ErrEmptyToken})
+	assert.Contains(t, buf.String(), "session died")
+}
+
+func TestRedact(t *testing.T) {
+	u, err := url.Parse("https://user:pa55word@api.example.com/api/v1/items/?token=q-secret&page=2")
+	require.NoError(t, err)
+	req := &http.Request{Method: "GET", URL: u, Header: http.Header{"Authorization": {"Bearer opaque-token-123"}}}
+	tests := []struct{ name, msg, gone string }{
+		{"query", fmt.Sprintf("Get %q: EOF", u.String()), "q-secret"},
+		{"bearer", "refused opaque-token-123", "opaque-token-123"},
+		{"user information", "user:pa55word@api.example.com", "pa55word"},
+		{"JWT", "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl here", "eyJhbGciOiJIUzI1NiJ9"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := redact(tc.msg, req)
+			assert.NotContains(t, got, tc.gone)
+			assert.Contains(t, got, "REDACTED")
+		})
+	}
+	assert.Equal(t, "dial tcp: connection refused", redact("dial tcp: connection refused", req), "nothing to redact")
+	assert.Equal(t, "plain", redact("plain", nil))
+}
+
+func TestLogEnv(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		env     string
+		enabled slog.Level // the lowest level logged
+		off     bool
+	}{
+		{"", 0, true},
+		{"off", 0, true},
+		{"debug", slog.LevelDebug, false},
+		{"DEBUG", slog.LevelDebug, false},
+		{"info", slog.LevelInfo, false},
+		{" warn ", slog.LevelWarn, false},
+		{"error", slog.LevelError, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.env, func(t *testing.T) {
+			t.Setenv(LogEnv, tc.env)
+			l, err := newLogger(nil)
+			require.NoError(t, err)
+			if tc.off {
+				assert.Nil(t, l)
+				return
+			}
+			require.NotNil(t, l)
+			assert.True(t, l.h.Enabled(ctx, tc.enabled))
+			assert.False(t, l.h.Enabled(ctx, tc.enabled-1))
+		})
+	}
+
+	t.Run("WithLogger wins", func(t *testing.T) {
+		t.Setenv(LogEnv, "debug")
+		l, err := newLogger(slog.New(slog.DiscardHandler))
+		require.NoError(t, err)
+		assert.False(t, l.debug(ctx))
+	})
+	t.Run("bad value", func(t *testing.T) {
+		t.Setenv(LogEnv, "verbose")
+		_, err := New()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "AISQUARE_LOG")
+		assert.Contains(t, err.Error(), "verbose")
+	})
+	t.Run("nil logger", func(t *testing.T) {
+		_, err := New(WithLogger(nil))
+		require.Error(t, err)
+	})
+}
+
+func TestBudget(t *testing.T) {
+	b := newBudget()
+	b.give(1)
+	assert.Equal(t, int64(retryBudget), b.left.Load(), "never more than full")
+	for range retryBudget / retryCost {
+		require.True(t, b.take(retryCost))
+	}
+	assert.False(t, b.take(retryCost), "spent")
+	assert.False(t, b.take(1))
+	for range 4 {
+		b.give(successRefund)
+	}
+	assert.False(t, b.take(retryCost), "4 successes do not pay for a retry")
+	b.give(successRefund)
+	assert.True(t, b.take(retryCost))
+	b.give(retryBudget * 2)
+	assert.Equal(t, int64(retryBudget), b.left.Load())
+}
+
+func TestBudgetCost(t *testing.T) {
+	timeout := &timeoutError{}
+	assert.Equal(t, int64(timeoutRetryCost), costOf(fmt.Errorf("dial: %w", timeout)))
+	assert.Equal(t, int64(retryCost), costOf(errors.New("connection refused")))
+	assert.Equal(t, int64(retryCost), costOf(nil), "an answer such as a 503")
+}
+
+type timeoutError struct{}
+
+func (*timeoutError) Error() string   { return "i/o timeout" }
+func (*timeoutError) Timeout() bool   { return true }
+func (*timeoutError) Temporary() bool { return true }
+
+func TestRequestID(t *testing.T) {
+	tests := []struct {
+		name   string
+		header http.Header
+		want   string
+	}{
+		{"X-Request-ID, canonical", http.Header{"X-Request-Id": {"abc-1"}}, "abc-1"},
+		{"X-Request-ID, as sent", http.Header{"X-Request-ID": {"abc-2"}}, "abc-2"},
+		{"Request-Id", http.Header{"Request-Id": {"abc-3"}}, "abc-3"},
+		{"X-Request-ID first", http.Header{"X-Request-Id": {"x"}, "Request-Id": {"y"}}, "x"},
+		{"none", http.Header{}, ""},
+		{"control characters", http.Header{"X-Request-Id": {"a\nb\x1bc"}}, "a_b_c"},
+		{"too long", http.Header{"X-Request-Id": {strings.Repeat("z", 500)}}, strings.Repeat("z", maxRequestID)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, requestID(tc.header))
+		})
+	}
+}
