@@ -44,8 +44,8 @@ func newLogRecorder(level slog.Level) (*logRecorder, wrapper.Option) {
 }
 
 func (r *logRecorder) Enabled(_ context.Context, l slog.Level) bool { return l >= r.level }
-func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler         { return r }
-func (r *logRecorder) WithGroup(string) slog.Handler              { return r }
+func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler           { return r }
+func (r *logRecorder) WithGroup(string) slog.Handler                { return r }
 
 func (r *logRecorder) Handle(ctx context.Context, rec slog.Record) error {
 	r.mu.Lock()
