@@ -45,6 +45,13 @@ func randomFaults(rng *rand.Rand, n int, truncate bool) []wrappertest.Fault {
 // TestLoadWithFaults drives 1,000 goroutines through one session, with
 // rotation and blacklist on, short-lived access tokens, and random faults.
 func TestLoadWithFaults(t *testing.T) {
+	loadWithFaults(t, meCtx)
+}
+
+// loadWithFaults runs the load of [TestLoadWithFaults], each call made by
+// call, with the client made with opts as well.
+func loadWithFaults(t *testing.T, call func(ctx context.Context, c *wrapper.Client, baseURL string) error, opts ...wrapper.Option) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("load test")
 	}
@@ -54,7 +61,7 @@ func TestLoadWithFaults(t *testing.T) {
 	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true, AccessLifetime: 2 * time.Second})
 	access, refresh := srv.IssuePair(1)
 	store := wrapper.NewFileStore(filepath.Join(t.TempDir(), "tokens.json"))
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithTokenStore(store))
+	c, err := wrapper.New(append([]wrapper.Option{wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithTokenStore(store)}, opts...)...)
 	require.NoError(t, err)
 
 	srv.Inject(wrappertest.MeRoute, randomFaults(rng, 400, true)...)
@@ -76,7 +83,7 @@ func TestLoadWithFaults(t *testing.T) {
 				time.Sleep(time.Duration((i*7+j*311)%1000) * time.Millisecond)
 				ctx, cancel := context.WithTimeout(context.Background(), deadline)
 				start := time.Now()
-				err := meCtx(ctx, c, srv.URL)
+				err := call(ctx, c, srv.URL)
 				if time.Since(start) > deadline+time.Second {
 					late.Add(1)
 				}

@@ -315,3 +315,71 @@ func (s *switchTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return &http.Response{StatusCode: 503, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
 }
+
+// TestLogLeaksNothingUnderLoad runs the load of [TestLoadWithFaults] with a
+// Debug logger, with a query value on every GET and a password in the body
+// of every fourth call, and finds no token, no password and no query value
+// in any record.
+func TestLogLeaksNothingUnderLoad(t *testing.T) {
+	const (
+		queryValue = "q-7f3a9c-query-value"
+		password   = "pw-correct-horse-battery"
+	)
+	logs, withLogger := newLogRecorder(slog.LevelDebug)
+	var n atomic.Int32
+	call := func(ctx context.Context, c *wrapper.Client, baseURL string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+wrappertest.MeRoute+"?search="+queryValue, nil)
+		if n.Add(1)%4 == 0 {
+			// The protected route answers a POST with 405: the call
+			// fails, and its records are searched all the same.
+			req, err = http.NewRequestWithContext(ctx, http.MethodPost, baseURL+wrappertest.MeRoute+"?next="+queryValue,
+				strings.NewReader(`{"username":"ada","password":"`+password+`"}`))
+			req.SetBasicAuth("ada", password)
+		}
+		if err != nil {
+			return err
+		}
+		resp, err := c.HTTPClient().Do(req)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if req.Method == http.MethodPost {
+			return nil
+		}
+		return wrapper.CheckResponse(resp, body)
+	}
+	sent := &countingRoundTripper{base: http.DefaultTransport}
+	loadWithFaults(t, call, withLogger, wrapper.WithHTTPClient(&http.Client{Transport: sent, Timeout: wrapper.DefaultTimeout}))
+
+	text := logs.String()
+	attempts := logs.records("request attempt")
+	t.Logf("%d records, %d of them attempts, %d bytes", len(logs.records("")), len(attempts), len(text))
+	require.Equal(t, int(sent.n.Load()), len(attempts), "a record for every attempt")
+	kinds := map[string]int{}
+	for _, rec := range logs.records("") {
+		kinds[rec.Msg]++
+	}
+	t.Logf("records by kind: %v", kinds)
+	for _, s := range []string{queryValue, password, "eyJ", "Bearer", "Basic"} {
+		assert.NotContains(t, text, s)
+	}
+	for _, rec := range attempts {
+		assert.NotContains(t, rec.Attrs["path"].String(), "?")
+	}
+}
+
+// countingRoundTripper counts the requests it sends.
+type countingRoundTripper struct {
+	base http.RoundTripper
+	n    atomic.Int32
+}
+
+func (c *countingRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
+}
