@@ -18,26 +18,30 @@ import (
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	logOpts := logFlags(fs, stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: aisquare demo
+		fmt.Fprint(fs.Output(), `Usage: aisquare demo [--verbose | --debug]
 
 Starts a local AISquare Studio server on loopback (rotation and blacklist on,
 access tokens living two seconds) and runs the SDK's main flows against it
 through the real HTTP stack: refresh, rotation, a session that renews its
 own token, and the error a reused refresh token gets. Needs no network.
+
+Flags:
 `)
+		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args, stdout); done {
 		return code
 	}
-	if err := demo(ctx, stdout); err != nil {
+	if err := demo(ctx, stdout, logOpts()); err != nil {
 		fmt.Fprintf(stderr, "aisquare demo: %v\n", err)
 		return exitFailure
 	}
 	return exitOK
 }
 
-func demo(ctx context.Context, out io.Writer) error {
+func demo(ctx context.Context, out io.Writer, logOpts []wrapper.Option) error {
 	const lifetime = 2 * time.Second
 	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true, AccessLifetime: lifetime})
 	defer srv.Close()
@@ -45,7 +49,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	access, refresh := srv.IssuePair(1)
 	fmt.Fprintf(out, "login:    access %s  refresh %s\n", short(access), short(refresh))
 
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	c, err := wrapper.New(append([]wrapper.Option{wrapper.WithBaseURL(srv.URL)}, logOpts...)...)
 	if err != nil {
 		return err
 	}
@@ -78,8 +82,8 @@ func demo(ctx context.Context, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	storePath := filepath.Join(dir, "tokens.json")
-	session, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(tok.Access, tok.Refresh),
-		wrapper.WithTokenStore(wrapper.NewFileStore(storePath)))
+	session, err := wrapper.New(append([]wrapper.Option{wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(tok.Access, tok.Refresh),
+		wrapper.WithTokenStore(wrapper.NewFileStore(storePath))}, logOpts...)...)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,10 @@ Commands:
   refresh   exchange a refresh token for a new access token
   demo      run the SDK's main flows against a local server, offline
 
+Every command takes --verbose (refreshes, retries given up) and --debug
+(every HTTP attempt as well), logged to standard error; $AISQUARE_LOG=debug
+or info does the same. No log line carries a token.
+
 Run "aisquare <command> --help" for a command's flags.
 `
 

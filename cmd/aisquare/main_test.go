@@ -45,7 +45,7 @@ type result struct {
 func aisquare(t *testing.T, env []string, stdin string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "AISQUARE_BASE_URL=", "AISQUARE_REFRESH_TOKEN=")
+	cmd.Env = append(os.Environ(), "AISQUARE_BASE_URL=", "AISQUARE_REFRESH_TOKEN=", "AISQUARE_LOG=")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer

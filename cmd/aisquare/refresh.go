@@ -31,8 +31,9 @@ func refreshCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs.SetOutput(stderr)
 	baseURL := fs.String("base-url", "", "API base URL (default $"+wrapper.BaseURLEnv+", else "+wrapper.DefaultBaseURL+")")
 	tokenFile := fs.String("token-file", "", "read the refresh token from this file")
+	logOpts := logFlags(fs, stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: aisquare refresh [--base-url URL] [--token-file PATH]
+		fmt.Fprintf(fs.Output(), `Usage: aisquare refresh [--base-url URL] [--token-file PATH] [--verbose | --debug]
 
 Exchanges a refresh token for a new access token and prints JSON:
 {"access": ..., "refresh": ... (only when rotated), "access_expires_at": RFC 3339}.
@@ -59,7 +60,7 @@ Flags:
 	if err != nil {
 		return fail(err)
 	}
-	var opts []wrapper.Option
+	opts := logOpts()
 	if *baseURL != "" {
 		opts = append(opts, wrapper.WithBaseURL(*baseURL))
 	}
