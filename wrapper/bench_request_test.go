@@ -101,15 +101,73 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 	run("c.HTTPClient()", c.HTTPClient().Do, false)
 
 	// The same client with a Debug logger: one text record an attempt,
-	// written to io.Discard.
-	logged, err := wrapper.New(wrapper.WithBaseURL(benchBase), wrapper.WithTokens(access, "r"),
-		wrapper.WithHTTPClient(&http.Client{Transport: memTransport{}}),
-		wrapper.WithLogger(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	if err != nil {
-		b.Fatal(err)
+	// written to io.Discard; and with a handler that takes every record and
+	// drops it, which leaves the SDK's own part of the cost.
+	for _, l := range []struct {
+		name string
+		h    slog.Handler
+	}{
+		{"debug log", slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})},
+		{"debug, record dropped", dropHandler{}},
+	} {
+		logged, err := wrapper.New(wrapper.WithBaseURL(benchBase), wrapper.WithTokens(access, "r"),
+			wrapper.WithHTTPClient(&http.Client{Transport: memTransport{}}), wrapper.WithLogger(slog.New(l.h)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		run("c.API() "+l.name, logged.API().ClientInterface.(*api.Client).Client.Do, false)
+		run("c.HTTPClient() "+l.name, logged.HTTPClient().Do, false)
 	}
-	run("c.API() debug log", logged.API().ClientInterface.(*api.Client).Client.Do, false)
-	run("c.HTTPClient() debug log", logged.HTTPClient().Do, false)
+}
+
+// dropHandler takes records at every level and drops them.
+type dropHandler struct{}
+
+func (dropHandler) Enabled(context.Context, slog.Level) bool  { return true }
+func (dropHandler) Handle(context.Context, slog.Record) error { return nil }
+func (h dropHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
+func (h dropHandler) WithGroup(string) slog.Handler           { return h }
+
+// BenchmarkAuthenticatedRequestLoopback: the GET of
+// [BenchmarkAuthenticatedRequest] through c.API(), to a server on loopback,
+// without a logger and with a Debug logger writing text to io.Discard.
+func BenchmarkAuthenticatedRequestLoopback(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(meAnswer)
+	}))
+	b.Cleanup(srv.Close)
+	access := jwtExpiring(time.Now().Add(time.Hour))
+	bearer := "Bearer " + access
+	url := srv.URL + "/api/v1/me/"
+	ctx := context.Background()
+	run := func(name string, do func(*http.Request) (*http.Response, error), setHeader bool) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+				if setHeader {
+					req.Header.Set("Authorization", bearer)
+				}
+				resp, err := do(req)
+				consume(b, resp, err)
+			}
+		})
+	}
+	run("fixed header", http.DefaultClient.Do, true)
+	for _, l := range []struct {
+		name string
+		opts []wrapper.Option
+	}{
+		{"c.API()", nil},
+		{"c.API() debug log", []wrapper.Option{wrapper.WithLogger(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})))}},
+	} {
+		c, err := wrapper.New(append([]wrapper.Option{wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, "r")}, l.opts...)...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		run(l.name, c.API().ClientInterface.(*api.Client).Client.Do, false)
+	}
 }
 
 // handWritten is a refresh with net/http and encoding/json alone.

@@ -52,6 +52,7 @@ const (
 	msgBudget      = "aisquare: retry budget spent, not retried"
 	msgRefreshed   = "aisquare: token refreshed"
 	msgRefreshFail = "aisquare: token refresh failed"
+	msgNotSaved    = "aisquare: token refreshed, but saving it to the store failed"
 	msgSessionDied = "aisquare: session died: refresh token rejected, log in again"
 )
 
@@ -170,21 +171,24 @@ func final(req *http.Request, n int, resp *http.Response, err error) []slog.Attr
 }
 
 // refresh logs one refresh attempt of a session: at Info when it
-// succeeded, at Warn when it failed, and as a session that died when the
-// server rejected the refresh token ([ErrInvalidToken]).
+// succeeded; at Warn when it failed, when its new tokens could not be saved
+// (Err with an Expiry), and as a session that died when the server rejected
+// the refresh token ([ErrInvalidToken]).
 func (l *logger) refresh(ev RefreshEvent) {
 	if l == nil {
 		return
 	}
 	ctx := context.Background()
 	common := []slog.Attr{slog.Bool("background", ev.Background), slog.Duration("duration", ev.Duration)}
+	refreshed := append(common, slog.Bool("rotated", ev.Rotated))
+	if !ev.Expiry.IsZero() {
+		refreshed = append(refreshed, slog.Time("expiry", ev.Expiry))
+	}
 	switch {
 	case ev.Err == nil:
-		attrs := append(common, slog.Bool("rotated", ev.Rotated))
-		if !ev.Expiry.IsZero() {
-			attrs = append(attrs, slog.Time("expiry", ev.Expiry))
-		}
-		l.emit(ctx, time.Now(), slog.LevelInfo, msgRefreshed, attrs...)
+		l.emit(ctx, time.Now(), slog.LevelInfo, msgRefreshed, refreshed...)
+	case !ev.Expiry.IsZero():
+		l.emit(ctx, time.Now(), slog.LevelWarn, msgNotSaved, append(refreshed, errorAttr(ev.Err, nil))...)
 	case errors.Is(ev.Err, ErrInvalidToken):
 		l.emit(ctx, time.Now(), slog.LevelWarn, msgSessionDied, append(common, errorAttr(ev.Err, nil))...)
 	default:

@@ -38,6 +38,8 @@ func TestLogRefreshEvent(t *testing.T) {
 			slog.LevelInfo, []string{"level=INFO", "token refreshed", "background=false", "rotated=false", "duration=1s"}},
 		{"failed", RefreshEvent{Duration: time.Second, Err: fmt.Errorf("wrapper: refresh token: %w", errors.New("dial tcp: connection refused"))},
 			slog.LevelWarn, []string{"level=WARN", "token refresh failed", "background=false", `error="wrapper: refresh token: dial tcp: connection refused"`}},
+		{"not saved", RefreshEvent{Rotated: true, Expiry: expiry, Duration: time.Second, Err: errors.New("wrapper: saving refreshed tokens: disk full")},
+			slog.LevelWarn, []string{"level=WARN", "saving it to the store failed", "rotated=true", "expiry=2030", `error="wrapper: saving refreshed tokens: disk full"`}},
 		{"session died", RefreshEvent{Background: true, Duration: time.Second, Err: rejected},
 			slog.LevelWarn, []string{"level=WARN", "session died", "log in again", "Token is blacklisted"}},
 	}
@@ -52,8 +54,8 @@ func TestLogRefreshEvent(t *testing.T) {
 			}
 			if tc.ev.Err == nil {
 				assert.NotContains(t, lines[0], "error=")
-			} else {
-				assert.NotContains(t, lines[0], "rotated=")
+			} else if tc.ev.Expiry.IsZero() {
+				assert.NotContains(t, lines[0], "rotated=", "a failed refresh rotated nothing")
 			}
 
 			// Below the record's level, nothing.
