@@ -26,4 +26,14 @@
 //	}
 //
 // No error message and no formatted value of this package carries a token.
+//
+// # Logging and tracing
+//
+// [WithLogger], or the environment variable [LogEnv], makes the client log
+// every attempt of every request at Debug, refreshes at Info, and what went
+// wrong at Warn, through [log/slog], never with a token, a body or a query
+// value. An [*APIError] carries the server's request ID. The client depends
+// on no tracing library: given an instrumented HTTP client through
+// [WithHTTPClient], such as OpenTelemetry's otelhttp transport, every
+// attempt is a span of its own.
 package wrapper
