@@ -73,20 +73,20 @@ func New(opts ...Option) (*Client, error) {
 		hc.Timeout = cfg.timeout
 	}
 	hc.CheckRedirect = checkRedirect(hc.CheckRedirect)
-	log, err := newLogger(cfg.logger)
+	lg, err := newLogger(cfg.logger)
 	if err != nil {
 		return nil, err
 	}
 	// Refresh and session-died records come from the session's refresh
 	// events; this line needs WithOnRefresh (cfg.onRefresh):
-	// cfg.onRefresh = log.onRefresh(cfg.onRefresh)
+	// cfg.onRefresh = lg.onRefresh(cfg.onRefresh)
 	rt := &retryTransport{
 		base:       cmp.Or[http.RoundTripper](hc.Transport, http.DefaultTransport),
 		maxRetries: cfg.maxRetries,
 		maxBody:    cfg.maxBody,
 		tooLarge:   fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, cfg.maxBody),
 		budget:     newBudget(),
-		log:        log,
+		log:        lg,
 	}
 	hc.Transport = rt
 
