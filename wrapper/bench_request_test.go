@@ -85,6 +85,7 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 	run := func(name string, do func(*http.Request) (*http.Response, error), setHeader bool) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 				if setHeader {
@@ -93,6 +94,7 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 				resp, err := do(req)
 				consume(b, resp, err)
 			}
+			cpu.report(b)
 		})
 	}
 	run("fixed header", plain.Do, true)
@@ -144,6 +146,7 @@ func BenchmarkAuthenticatedRequestLoopback(b *testing.B) {
 	run := func(name string, do func(*http.Request) (*http.Response, error), setHeader bool) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 				if setHeader {
@@ -152,6 +155,7 @@ func BenchmarkAuthenticatedRequestLoopback(b *testing.B) {
 				resp, err := do(req)
 				consume(b, resp, err)
 			}
+			cpu.report(b)
 		})
 	}
 	// The SDK's own client has a timeout, which costs net/http a timer: so
