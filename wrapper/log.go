@@ -122,7 +122,7 @@ func (l *logger) attempt(req *http.Request, n int, start time.Time, resp *http.R
 		slog.Int("attempt", n),
 		outcome(req, resp, err),
 		slog.Duration("duration", end.Sub(start)),
-		slog.Bool("token", req.Header.Get("Authorization") != ""),
+		slog.Bool("token", first(req.Header, "Authorization") != ""),
 	)
 	if retryIn >= 0 {
 		attrs = append(attrs, slog.Duration("retry_in", retryIn))

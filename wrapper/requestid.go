@@ -10,17 +10,20 @@ import (
 const maxRequestID = 128
 
 // requestID returns the ID the server gave a response, to quote to
-// AISquare's support: the X-Request-ID header (in any case) or Request-Id;
+// AISquare's support: the X-Request-ID header (however the server spells
+// it: net/http canonicalizes the keys it reads) or Request-Id;
 // "" if there is none. Characters other than printable ASCII become '_'.
 func requestID(h http.Header) string {
-	id := h.Get("X-Request-Id") // also X-Request-ID, which net/http canonicalizes
+	// Canonical keys, looked up directly: net/http canonicalizes the keys of
+	// a response it reads, and Header.Get would canonicalize each key again,
+	// which costs more than the rest of a log record's attributes. A header
+	// map built by hand may hold X-Request-ID as spelled.
+	id := first(h, "X-Request-Id")
 	if id == "" {
-		id = h.Get("Request-Id")
+		id = first(h, "Request-Id")
 	}
 	if id == "" {
-		if v := h["X-Request-ID"]; len(v) > 0 { // a header map built by hand
-			id = v[0]
-		}
+		id = first(h, "X-Request-ID")
 	}
 	id = strings.TrimSpace(id)
 	if len(id) > maxRequestID {
@@ -37,4 +40,12 @@ func requestID(h http.Header) string {
 		}
 	}
 	return id
+}
+
+// first returns the first value of h[key], or "".
+func first(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
