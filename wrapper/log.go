@@ -120,7 +120,7 @@ func (l *logger) attempt(req *http.Request, n int, start time.Time, resp *http.R
 		slog.String("method", req.Method),
 		slog.String("path", req.URL.Path),
 		slog.Int("attempt", n),
-		outcome(req, resp, err),
+		resultAttr(req, resp, err),
 		slog.Duration("duration", end.Sub(start)),
 		slog.Bool("token", first(req.Header, "Authorization") != ""),
 	)
@@ -160,7 +160,7 @@ func final(req *http.Request, n int, resp *http.Response, err error) []slog.Attr
 		slog.String("method", req.Method),
 		slog.String("path", req.URL.Path),
 		slog.Int("attempts", n),
-		outcome(req, resp, err),
+		resultAttr(req, resp, err),
 	}
 	if resp != nil {
 		if id := requestID(resp.Header); id != "" {
@@ -210,29 +210,29 @@ func (l *logger) onRefresh(next func(RefreshEvent)) func(RefreshEvent) {
 	}
 }
 
-// outcome is an attempt's status, or its error, redacted.
-func outcome(req *http.Request, resp *http.Response, err error) slog.Attr {
+// resultAttr is an attempt's status, or its error, redacted.
+func resultAttr(req *http.Request, resp *http.Response, err error) slog.Attr {
 	if err != nil {
 		return errorAttr(err, req)
 	}
 	return slog.Int("status", resp.StatusCode)
 }
 
-// errorAttr is err's message, redacted: see [redact].
+// errorAttr is err's message, redacted: see [scrub].
 func errorAttr(err error, req *http.Request) slog.Attr {
-	return slog.String("error", redact(err.Error(), req))
+	return slog.String("error", scrub(err.Error(), req))
 }
 
 // jwtPattern matches a JSON Web Token: three base64url parts, the first a
 // JSON object's ("eyJ" is `{"`).
 var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
 
-// redact removes from msg what a record must never carry, should an error
+// scrub removes from msg what a record must never carry, should an error
 // hold it: the query string and the Authorization credentials of req (if
 // not nil), URL user information, and anything shaped like a JSON Web
 // Token. The SDK's own errors carry none of these; a transport or a server
 // message might.
-func redact(msg string, req *http.Request) string {
+func scrub(msg string, req *http.Request) string {
 	if req != nil {
 		if q := req.URL.RawQuery; q != "" {
 			msg = strings.ReplaceAll(msg, q, "REDACTED")

@@ -92,7 +92,7 @@ func TestLogOnRefreshChains(t *testing.T) {
 	assert.Contains(t, buf.String(), "session died")
 }
 
-func TestRedact(t *testing.T) {
+func TestScrub(t *testing.T) {
 	u, err := url.Parse("https://user:pa55word@api.example.com/api/v1/items/?token=q-secret&page=2")
 	require.NoError(t, err)
 	req := &http.Request{Method: "GET", URL: u, Header: http.Header{"Authorization": {"Bearer opaque-token-123"}}}
@@ -104,13 +104,13 @@ func TestRedact(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := redact(tc.msg, req)
+			got := scrub(tc.msg, req)
 			assert.NotContains(t, got, tc.gone)
 			assert.Contains(t, got, "REDACTED")
 		})
 	}
-	assert.Equal(t, "dial tcp: connection refused", redact("dial tcp: connection refused", req), "nothing to redact")
-	assert.Equal(t, "plain", redact("plain", nil))
+	assert.Equal(t, "dial tcp: connection refused", scrub("dial tcp: connection refused", req), "nothing to redact")
+	assert.Equal(t, "plain", scrub("plain", nil))
 }
 
 func TestLogEnv(t *testing.T) {
