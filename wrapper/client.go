@@ -91,10 +91,11 @@ func New(opts ...Option) (*Client, error) {
 		if c.session, err = c.newSession(&cfg); err != nil {
 			return nil, err
 		}
+		scope := newAuthScope(c.baseURL)
 		authed := *hc
-		authed.Transport = &transport{base: rt, s: c.session, insecure: cfg.insecure}
+		authed.Transport = &transport{base: rt, s: c.session, scope: scope, insecure: cfg.insecure}
 		c.hc = &authed
-		apiDoer = &doer{hc: hc, s: c.session}
+		apiDoer = &doer{hc: hc, s: c.session, scope: scope}
 	}
 	if c.api, err = api.NewClientWithResponses(c.baseURL, api.WithHTTPClient(apiDoer), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)

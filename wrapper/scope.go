@@ -1,0 +1,145 @@
+package wrapper
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aisquare-studio/aisquare-go/api"
+)
+
+// tokenPathPrefix is where SimpleJWT's views live: obtain, refresh, verify
+// and blacklist take tokens, or a password, in the body.
+const tokenPathPrefix = "/api/v1/token/"
+
+// authScope decides which requests get the session's token.
+type authScope struct {
+	// prefix is the base URL's path without its trailing slash, such as ""
+	// or "/prefix".
+	prefix string
+}
+
+func newAuthScope(baseURL string) *authScope {
+	u, _ := url.Parse(baseURL) // parsed by parseBaseURL already
+	return &authScope{prefix: strings.TrimSuffix(u.Path, "/")}
+}
+
+// covers reports whether req gets the session's token: it goes under the
+// base URL's path, to an operation that takes the token.
+func (a *authScope) covers(req *http.Request) bool {
+	rel, ok := strings.CutPrefix(req.URL.Path, a.prefix)
+	if !ok || !strings.HasPrefix(rel, "/") {
+		return false
+	}
+	return operationTakesToken(req.Method, rel)
+}
+
+// operationTakesToken reports whether a request for method and path, a path
+// relative to the base URL, carries the bearer token. The spec decides, as
+// generated in [api.OperationAuths]: an operation whose security names the
+// bearer scheme takes it; one with no security, or an empty one, does not. A
+// path the spec does not list, or a spec that declares no security at all,
+// takes it unless it is under /api/v1/token/.
+func operationTakesToken(method, path string) bool {
+	if bearer, known := lookupOperation(method, path); known {
+		return bearer
+	}
+	return !strings.HasPrefix(path, tokenPathPrefix)
+}
+
+// tookToken is [operationTakesToken] for the path of a request whose base
+// URL is unknown, such as [APIError.Path]: the longest suffix of path that
+// is an operation of the spec decides.
+func tookToken(method, path string) bool {
+	for i := 0; i < len(path); i++ {
+		if path[i] != '/' {
+			continue
+		}
+		if bearer, known := lookupOperation(method, path[i:]); known {
+			return bearer
+		}
+	}
+	return !strings.Contains(path, tokenPathPrefix)
+}
+
+// route is an operation of [api.OperationAuths], split into segments.
+type route struct {
+	method   string
+	segs     []segment
+	literals int // segments that are not parameters: more is more specific
+	bearer   bool
+}
+
+type segment struct {
+	lit   string
+	param bool
+}
+
+// routes is empty when the spec declares no security: its operations then
+// say nothing about tokens.
+var routes = compileRoutes(api.SecurityDeclared, api.OperationAuths)
+
+func compileRoutes(declared bool, ops []api.OperationAuth) []route {
+	if !declared {
+		return nil
+	}
+	rs := make([]route, 0, len(ops))
+	for _, op := range ops {
+		r := route{method: op.Method, bearer: op.Bearer}
+		for _, s := range strings.Split(strings.TrimPrefix(op.Path, "/"), "/") {
+			param := strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}")
+			if !param {
+				r.literals++
+			}
+			r.segs = append(r.segs, segment{lit: s, param: param})
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// lookupOperation finds the operation for method and path: the most
+// specific path template that matches, with the same method if there is
+// one (HEAD is GET's). known is false when no template matches. It does not
+// allocate.
+func lookupOperation(method, path string) (bearer, known bool) {
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	best, bestExact := -1, false
+	for i := range routes {
+		r := &routes[i]
+		if !r.match(path) {
+			continue
+		}
+		exact := r.method == method
+		if best < 0 || exact && !bestExact || exact == bestExact && r.literals > routes[best].literals {
+			best, bestExact = i, exact
+		}
+	}
+	if best < 0 {
+		return false, false
+	}
+	return routes[best].bearer, true
+}
+
+// match reports whether path, such as "/api/v1/runs/0b5e.../", fits r's
+// template, such as "/api/v1/runs/{id}/". A parameter matches one non-empty
+// segment.
+func (r *route) match(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/")
+	if !ok {
+		return false
+	}
+	for i, s := range r.segs {
+		seg, after, more := strings.Cut(rest, "/")
+		if more != (i < len(r.segs)-1) {
+			return false
+		}
+		if s.param && seg == "" || !s.param && seg != s.lit {
+			return false
+		}
+		rest = after
+	}
+	return true
+}
