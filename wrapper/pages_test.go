@@ -159,7 +159,9 @@ func TestPagesFollowsOnlyUnderTheBaseURL(t *testing.T) {
 		{"another host", func(string, int) string { return "https://elsewhere.example/api/v1/items/?page=2" }},
 		{"another scheme", func(u string, n int) string { return "https" + u[len("http"):] + "/api/v1/items/?page=2" }},
 		{"outside the prefix", func(u string, n int) string { return u + "/other/api/v1/items/?page=2" }},
-		{"credentials", func(u string, n int) string { return "http://user:pw@" + u[len("http://"):] + "/p/api/v1/items/?page=2" }},
+		{"credentials", func(u string, n int) string {
+			return "http://user:pw@" + u[len("http://"):] + "/p/api/v1/items/?page=2"
+		}},
 		{"same page", func(u string, n int) string { return u + "/p/api/v1/items/" }},
 	}
 	for _, tc := range tests {
