@@ -96,7 +96,7 @@ type APIError struct {
 // CheckResponse returns nil for a 2xx response and an [*APIError] for any
 // other, with body the response body already read. It serves every endpoint:
 // the generated client returns a nil error for 4xx and 5xx, so check each
-// response it returns:
+// response it returns ([OK] does it in one expression):
 //
 //	resp, err := c.API().RefreshCreateWithResponse(ctx, body)
 //	if err != nil {
