@@ -103,13 +103,17 @@ func compileRoutes(declared bool, ops []api.OperationAuth) []route {
 // one (HEAD is GET's). known is false when no template matches. It does not
 // allocate.
 func lookupOperation(method, path string) (bearer, known bool) {
+	if len(routes) == 0 || !strings.HasPrefix(path, "/") {
+		return false, false
+	}
 	if method == http.MethodHead {
 		method = http.MethodGet
 	}
+	n := strings.Count(path, "/") // a template matches only paths of as many segments
 	best, bestExact := -1, false
 	for i := range routes {
 		r := &routes[i]
-		if !r.match(path) {
+		if len(r.segs) != n || !r.match(path[1:]) {
 			continue
 		}
 		exact := r.method == method
@@ -123,23 +127,31 @@ func lookupOperation(method, path string) (bearer, known bool) {
 	return routes[best].bearer, true
 }
 
-// match reports whether path, such as "/api/v1/runs/0b5e.../", fits r's
-// template, such as "/api/v1/runs/{id}/". A parameter matches one non-empty
-// segment.
-func (r *route) match(path string) bool {
-	rest, ok := strings.CutPrefix(path, "/")
-	if !ok {
-		return false
-	}
-	for i, s := range r.segs {
-		seg, after, more := strings.Cut(rest, "/")
-		if more != (i < len(r.segs)-1) {
+// match reports whether rest, a path without its leading slash such as
+// "api/v1/runs/0b5e.../", fits r's template, such as "/api/v1/runs/{id}/".
+// A parameter matches one non-empty segment.
+func (r *route) match(rest string) bool {
+	last := len(r.segs) - 1
+	for i := range r.segs {
+		s := &r.segs[i]
+		if i == last {
+			if s.param {
+				return rest != "" && strings.IndexByte(rest, '/') < 0
+			}
+			return rest == s.lit
+		}
+		if s.param {
+			j := strings.IndexByte(rest, '/')
+			if j <= 0 {
+				return false
+			}
+			rest = rest[j+1:]
+			continue
+		}
+		if len(rest) <= len(s.lit) || rest[len(s.lit)] != '/' || rest[:len(s.lit)] != s.lit {
 			return false
 		}
-		if s.param && seg == "" || !s.param && seg != s.lit {
-			return false
-		}
-		rest = after
+		rest = rest[len(s.lit)+1:]
 	}
-	return true
+	return false // no template has no segment
 }

@@ -190,3 +190,19 @@ func TestTokenEndpointsGetNoTokenAndNoReplay(t *testing.T) {
 	}, rec.seen)
 	assert.Zero(t, srv.Requests(wrappertest.RefreshRoute), "refreshes")
 }
+
+// BenchmarkAuthScope: the token decision for one request, with the table of
+// a fuller spec, against a route near its end.
+func BenchmarkAuthScope(b *testing.B) {
+	saved := routes
+	routes = compileRoutes(true, fullerSpec)
+	b.Cleanup(func() { routes = saved })
+	scope := newAuthScope("https://api.example.com")
+	req := httptest.NewRequest(http.MethodPost, "https://api.example.com/api/v1/runs/0b5e4c1e-2a43-4b8e-9d4a-3c1f2e6a7b8c/artifacts/", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !scope.covers(req) {
+			b.Fatal("covers = false")
+		}
+	}
+}
