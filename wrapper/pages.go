@@ -68,6 +68,10 @@ func Pages[T any, R Response](ctx context.Context, c *Client, first func(context
 				return
 			}
 			next := *p.Next
+			if next, err = c.resolve(current, next); err != nil {
+				yield(zero, err)
+				return
+			}
 			if next == current {
 				yield(zero, fmt.Errorf("wrapper: %s: the next page is the same page", redactURL(next)))
 				return
@@ -81,13 +85,27 @@ func Pages[T any, R Response](ctx context.Context, c *Client, first func(context
 	}
 }
 
-// getPage fetches and decodes the page at next, a URL that must be under
-// c's base URL.
+// resolve returns next, a page's "next" link, as an absolute URL resolved
+// against current, the page's own URL (a proxy may make it relative). It must
+// be under c's base URL.
+func (c *Client) resolve(current, next string) (string, error) {
+	ref, err := url.Parse(next)
+	if err != nil {
+		return "", fmt.Errorf("%w: next page link is not a URL", ErrMalformedResponse)
+	}
+	if cur, err := url.Parse(current); err == nil && current != "" {
+		ref = cur.ResolveReference(ref)
+	}
+	abs := ref.String()
+	if !c.within(abs) {
+		return "", fmt.Errorf("wrapper: next page %s is not under the base URL %s: not followed", redactURL(abs), c.baseURL)
+	}
+	return abs, nil
+}
+
+// getPage fetches and decodes the page at next.
 func getPage[T any](ctx context.Context, c *Client, next string) (page[T], error) {
 	var p page[T]
-	if !c.within(next) {
-		return p, fmt.Errorf("wrapper: next page %s is not under the base URL %s: not followed", redactURL(next), c.baseURL)
-	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
 	if err != nil {
 		return p, fmt.Errorf("wrapper: next page: %w", err)

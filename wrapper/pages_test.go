@@ -117,6 +117,16 @@ func TestPagesFollowsNextToTheEnd(t *testing.T) {
 	assert.Equal(t, int32(3), requests.Load())
 }
 
+func TestPagesFollowsARelativeNext(t *testing.T) {
+	srv, requests := drfList(t, 5, func(_ string, page int) string { return fmt.Sprintf("?page=%d", page) })
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	ids, err := collect(t, wrapper.Pages[item](context.Background(), c, firstPage(c)))
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 2, 3, 4, 5}, ids)
+	assert.Equal(t, int32(3), requests.Load())
+}
+
 func TestPagesStopsWhenTheCallerStops(t *testing.T) {
 	srv, requests := drfList(t, 9, sameServer)
 	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
@@ -157,6 +167,8 @@ func TestPagesFollowsOnlyUnderTheBaseURL(t *testing.T) {
 		next func(srvURL string, page int) string
 	}{
 		{"another host", func(string, int) string { return "https://elsewhere.example/api/v1/items/?page=2" }},
+		{"scheme-relative", func(string, int) string { return "//elsewhere.example/p/api/v1/items/?page=2" }},
+		{"relative, outside the prefix", func(string, int) string { return "/api/v1/items/?page=2" }},
 		{"another scheme", func(u string, n int) string { return "https" + u[len("http"):] + "/api/v1/items/?page=2" }},
 		{"outside the prefix", func(u string, n int) string { return u + "/other/api/v1/items/?page=2" }},
 		{"credentials", func(u string, n int) string {
