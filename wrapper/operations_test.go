@@ -73,7 +73,7 @@ func TestOperationTakesToken(t *testing.T) {
 	}
 }
 
-func TestAuthScopeCovers(t *testing.T) {
+func TestScopeFollowsTheSpec(t *testing.T) {
 	withRoutes(t, true, fullerSpec)
 	tests := []struct {
 		base, method, url string
@@ -94,7 +94,7 @@ func TestAuthScopeCovers(t *testing.T) {
 	}
 }
 
-func TestAuthScopeDoesNotAllocate(t *testing.T) {
+func TestOperationLookupAllocatesNothing(t *testing.T) {
 	withRoutes(t, true, fullerSpec)
 	scope := newAuthScope("https://api.example.com/prefix")
 	req := httptest.NewRequest(http.MethodPost, "https://api.example.com/prefix/api/v1/runs/0b5e4c1e-2a43-4b8e-9d4a-3c1f2e6a7b8c/artifacts/", nil)
@@ -137,14 +137,14 @@ func TestInvalidTokenOnlyForTheSessionsTokens(t *testing.T) {
 	}
 }
 
-// recorder records the requests that reach the network.
-type recorder struct {
+// opRecorder records the requests that reach the network.
+type opRecorder struct {
 	base http.RoundTripper
 	mu   sync.Mutex
 	seen []string // method, path and whether Authorization was set
 }
 
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+func (r *opRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Lock()
 	r.seen = append(r.seen, fmt.Sprintf("%s %s auth=%t", req.Method, req.URL.Path, req.Header.Get("Authorization") != ""))
 	r.mu.Unlock()
@@ -158,7 +158,7 @@ func TestTokenEndpointsGetNoTokenAndNoReplay(t *testing.T) {
 	srv := wrappertest.NewServer(wrappertest.Options{})
 	t.Cleanup(srv.Close)
 	access, refresh := srv.IssuePair(7)
-	rec := &recorder{base: http.DefaultTransport}
+	rec := &opRecorder{base: http.DefaultTransport}
 	c, err := New(WithBaseURL(srv.URL), WithTokens(access, refresh), WithHTTPClient(&http.Client{Transport: rec}))
 	require.NoError(t, err)
 	const verify = "/api/v1/token/verify/"
@@ -193,7 +193,7 @@ func TestTokenEndpointsGetNoTokenAndNoReplay(t *testing.T) {
 
 // BenchmarkAuthScope: the token decision for one request, with the table of
 // a fuller spec, against a route near its end.
-func BenchmarkAuthScope(b *testing.B) {
+func BenchmarkOperationLookup(b *testing.B) {
 	saved := routes
 	routes = compileRoutes(true, fullerSpec)
 	b.Cleanup(func() { routes = saved })
