@@ -20,10 +20,11 @@ type Response interface {
 //	resp, err := wrapper.OK(c.API().RefreshCreateWithResponse(ctx, body))
 //
 // A status outside 2xx is an [*APIError], as [CheckResponse] gives; a 2xx
-// whose JSON body the generated type expects but did not get (an HTML page
-// from a proxy, an empty body) matches [ErrMalformedResponse], so that the
-// response's JSON200 (or JSON201...) is never nil when err is nil. err, if
-// not nil, is returned as it is.
+// whose JSON body the generated type expects but that came with another
+// content type (an HTML page from a proxy, an empty text body) matches
+// [ErrMalformedResponse], so that the response's JSON200 (or JSON201...) is
+// never nil when err is nil. err, if not nil, is returned as it is: the
+// generated client's error for a JSON body that does not parse, say.
 func OK[R Response](resp R, err error) (R, error) {
 	var zero R
 	if err != nil {
