@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -174,6 +175,12 @@ func TestRegeneratedClient(t *testing.T) {
 		require.ErrorIs(t, err, wrapper.ErrUnauthorized)
 		assert.NotErrorIs(t, err, wrapper.ErrInvalidToken, "the session is fine")
 		assert.Equal(t, []string{"POST /api/v1/token/verify/ auth=false"}, rec.take())
+
+		resp, err := c.HTTPClient().Post(base+"/api/v1/token/verify/", "application/json", strings.NewReader(`{"token":"garbage"}`))
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		assert.Equal(t, []string{"POST /api/v1/token/verify/ auth=false"}, rec.take(), "through HTTPClient too")
 
 		_, err = wrapper.OK(c.API().TokenVerifyCreateWithResponse(ctx, api.TokenVerifyRequest{Token: ptr(login.JSON200.Access)}))
 		require.NoError(t, err)
