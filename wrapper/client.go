@@ -99,10 +99,11 @@ func New(opts ...Option) (*Client, error) {
 		if c.session, err = c.newSession(&cfg); err != nil {
 			return nil, err
 		}
+		scope := newAuthScope(c.baseURL)
 		authed := *hc
-		authed.Transport = &transport{base: rt, s: c.session, insecure: cfg.insecure}
+		authed.Transport = &transport{base: rt, s: c.session, scope: scope, insecure: cfg.insecure}
 		c.hc = &authed
-		apiDoer = &doer{hc: hc, s: c.session}
+		apiDoer = &doer{hc: hc, s: c.session, scope: scope}
 	}
 	if c.api, err = api.NewClientWithResponses(c.baseURL, api.WithHTTPClient(apiDoer), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
@@ -169,12 +170,15 @@ func (c *Client) setUserAgent(_ context.Context, req *http.Request) error {
 func (c *Client) BaseURL() string { return c.baseURL }
 
 // API returns the generated client, with this client's base URL, HTTP client
-// and User-Agent, and the session's access token. Pass each response it
-// returns to [CheckResponse].
+// and User-Agent, and the session's access token on the operations that take
+// it (see [Client.HTTPClient]). Wrap each of its calls in [OK].
 func (c *Client) API() *api.ClientWithResponses { return c.api }
 
 // HTTPClient returns an HTTP client whose requests carry the session's access
-// token, for requests of any kind. A 401 despite a token the client believed
+// token, for requests of any kind. The spec says which requests take it: an
+// operation whose security names the bearer scheme does, one without
+// security does not, and a path the spec does not list does unless it is
+// under /api/v1/token/. A 401 despite a token the client believed
 // valid makes it refresh the token and send the request once more, if its
 // body can be sent again (see [http.Request.GetBody]).
 func (c *Client) HTTPClient() *http.Client { return c.hc }

@@ -4,7 +4,9 @@
 //
 // Create a client with [New] and refresh a token with [Client.RefreshToken].
 // Every other endpoint of the spec is reached through [Client.API], the
-// generated client configured like this one.
+// generated client configured like this one; wrap each of its calls in [OK]
+// to get the 2xx response or an error in one expression, and follow Django
+// REST Framework's paginated lists with [Pages].
 //
 // # Errors
 //

@@ -25,11 +25,14 @@ var (
 	ErrServer       = errors.New("wrapper: server error") // 5xx
 )
 
-// ErrInvalidToken matches every rejection of a token: the 400 that the spec
+// ErrInvalidToken matches a rejection of the session's tokens, or of the
+// refresh token given to [Client.RefreshToken]: the 400 that the spec
 // documents for the refresh endpoint, the 401 "token_not_valid" that
 // SimpleJWT sends for an expired, blacklisted or wrong-type token, and an
 // empty token caught before any request ([ErrEmptyToken]). The caller's
-// remedy is the same for all of them: log in again.
+// remedy is the same for all of them: log in again. A 401 from the other
+// token endpoints (a wrong password for obtain, a bad token given to verify)
+// is only [ErrUnauthorized].
 var ErrInvalidToken = errors.New("wrapper: invalid token")
 
 // ErrEmptyToken is returned, before any network I/O, for a token that is
@@ -96,7 +99,7 @@ type APIError struct {
 // CheckResponse returns nil for a 2xx response and an [*APIError] for any
 // other, with body the response body already read. It serves every endpoint:
 // the generated client returns a nil error for 4xx and 5xx, so check each
-// response it returns:
+// response it returns ([OK] does it in one expression):
 //
 //	resp, err := c.API().RefreshCreateWithResponse(ctx, body)
 //	if err != nil {
@@ -171,10 +174,13 @@ func (e *APIError) Is(target error) bool {
 	case ErrInvalidToken:
 		// The upstream spec documents 400 "Invalid token" for the refresh
 		// endpoint; SimpleJWT answers 401 "token_not_valid" there and on any
-		// route that checks an access token.
-		onRefresh := strings.HasSuffix(e.Path, refreshPath)
-		return (e.StatusCode == http.StatusUnauthorized && (e.Code == "token_not_valid" || onRefresh)) ||
-			(e.StatusCode == http.StatusBadRequest && onRefresh)
+		// route that checks an access token. The other token endpoints
+		// (obtain, verify, blacklist) carry no session token: their 401 is
+		// about the password or token in the body, not the session's.
+		if strings.HasSuffix(e.Path, refreshPath) {
+			return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusBadRequest
+		}
+		return e.StatusCode == http.StatusUnauthorized && e.Code == "token_not_valid" && tookToken(e.Method, e.Path)
 	}
 	return false
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 )
 
 // transport sends each request of [Client.HTTPClient] with the session's
@@ -14,14 +13,17 @@ type transport struct {
 	// base sends the requests; never nil.
 	base http.RoundTripper
 	s    *session
+	// scope says which requests get the token; never nil.
+	scope *authScope
 	// insecure allows a token over plain http to a host other than loopback.
 	insecure bool
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	// The refresh endpoint takes no Authorization header, and its 401 is
-	// about the refresh token in the body, which another refresh cannot fix.
-	if strings.HasSuffix(req.URL.Path, refreshPath) {
+	// The token endpoints take no Authorization header, and their 401 is
+	// about the token or password in the body, which a refresh cannot fix:
+	// a replay would only send it twice.
+	if !t.scope.covers(req) {
 		return t.base.RoundTrip(req)
 	}
 	if req.URL.Scheme != "https" && !t.insecure && !isLoopback(req.URL.Hostname()) {
@@ -43,12 +45,13 @@ func (t *transport) CloseIdleConnections() {
 // session's access token. The generated client builds a new request for
 // every call, so the doer sets the header on it in place: no copy.
 type doer struct {
-	hc *http.Client
-	s  *session
+	hc    *http.Client
+	s     *session
+	scope *authScope
 }
 
 func (d *doer) Do(req *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(req.URL.Path, refreshPath) {
+	if !d.scope.covers(req) {
 		return d.hc.Do(req)
 	}
 	return d.s.do(req, d.hc.Do, true)

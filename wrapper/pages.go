@@ -1,0 +1,142 @@
+package wrapper
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// page is a page of Django REST Framework's PageNumberPagination:
+// {"count": N, "next": URL or null, "previous": URL or null, "results": [...]}.
+type page[T any] struct {
+	Next    *string `json:"next"`
+	Results *[]T    `json:"results"`
+}
+
+// Pages returns the items of a paginated list, page by page: first fetches
+// the first page with a generated ...WithResponse call, and each next page
+// is fetched from the page's "next" URL through c, with its token, as long
+// as it is under c's base URL. Iteration stops at the last page, at the first
+// error (yielded with a zero item), or when ctx ends:
+//
+//	for p, err := range wrapper.Pages[api.Project](ctx, c, func(ctx context.Context) (*api.ProjectsListResponse, error) {
+//		return c.API().ProjectsListWithResponse(ctx, nil)
+//	}) {
+//		if err != nil {
+//			return err
+//		}
+//		use(p)
+//	}
+//
+// T is the type of an item, such as api.Project.
+func Pages[T any, R Response](ctx context.Context, c *Client, first func(context.Context) (R, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		resp, err := OK(first(ctx))
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		var p page[T]
+		if err := json.Unmarshal(resp.GetBody(), &p); err != nil {
+			yield(zero, newMalformed(httpResponse(resp), "invalid JSON", err))
+			return
+		}
+		var current string
+		if hr := httpResponse(resp); hr.Request != nil {
+			current = hr.Request.URL.String()
+		}
+		for {
+			if p.Results == nil {
+				yield(zero, fmt.Errorf("%w: %s: no \"results\": not a paginated list", ErrMalformedResponse, current))
+				return
+			}
+			for _, item := range *p.Results {
+				if !yield(item, nil) {
+					return
+				}
+			}
+			if p.Next == nil || *p.Next == "" {
+				return
+			}
+			if err := ctx.Err(); err != nil {
+				yield(zero, err)
+				return
+			}
+			next := *p.Next
+			if next, err = c.resolve(current, next); err != nil {
+				yield(zero, err)
+				return
+			}
+			if next == current {
+				yield(zero, fmt.Errorf("wrapper: %s: the next page is the same page", redactURL(next)))
+				return
+			}
+			if p, err = getPage[T](ctx, c, next); err != nil {
+				yield(zero, err)
+				return
+			}
+			current = next
+		}
+	}
+}
+
+// resolve returns next, a page's "next" link, as an absolute URL resolved
+// against current, the page's own URL (a proxy may make it relative). It must
+// be under c's base URL.
+func (c *Client) resolve(current, next string) (string, error) {
+	ref, err := url.Parse(next)
+	if err != nil {
+		return "", fmt.Errorf("%w: next page link is not a URL", ErrMalformedResponse)
+	}
+	if cur, err := url.Parse(current); err == nil && current != "" {
+		ref = cur.ResolveReference(ref)
+	}
+	abs := ref.String()
+	if !c.within(abs) {
+		return "", fmt.Errorf("wrapper: next page %s is not under the base URL %s: not followed", redactURL(abs), c.baseURL)
+	}
+	return abs, nil
+}
+
+// getPage fetches and decodes the page at next.
+func getPage[T any](ctx context.Context, c *Client, next string) (page[T], error) {
+	var p page[T]
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+	if err != nil {
+		return p, fmt.Errorf("wrapper: next page: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return p, err
+	}
+	return p, c.decodeResponse(resp, &p)
+}
+
+// within reports whether raw is a URL under c's base URL: the same scheme
+// and host, and a path under its path.
+func (c *Client) within(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil {
+		return false
+	}
+	base, _ := url.Parse(c.baseURL)
+	prefix := strings.TrimSuffix(base.Path, "/") + "/"
+	return u.Scheme == base.Scheme && u.Host == base.Host && strings.HasPrefix(u.Path, prefix)
+}
+
+// redactURL is raw without its query, which may carry anything.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return u.String()
+}

@@ -1,0 +1,256 @@
+package wrapper_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aisquare-studio/aisquare-go/api"
+	"github.com/aisquare-studio/aisquare-go/wrapper"
+	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
+)
+
+type item struct {
+	ID int `json:"id"`
+}
+
+// listResponse has the shape of a generated ...Response for a paginated
+// list; the spec in this tree has none.
+type listResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	JSON200      *struct {
+		Results []item `json:"results"`
+	}
+}
+
+func (r listResponse) StatusCode() int { return r.HTTPResponse.StatusCode }
+func (r listResponse) GetBody() []byte { return r.Body }
+
+// drfList serves /api/v1/items/ as Django REST Framework's page-number
+// pagination does, two items a page; next builds each page's "next" URL.
+func drfList(t *testing.T, total int, next func(srvURL string, page int) string) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var requests atomic.Int32
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if !strings.HasSuffix(r.URL.Path, "/api/v1/items/") {
+			http.NotFound(w, r)
+			return
+		}
+		n, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		n = max(n, 1)
+		body := map[string]any{"count": total, "next": nil, "previous": nil, "results": []item{}}
+		var results []item
+		for id := (n-1)*2 + 1; id <= min(n*2, total); id++ {
+			results = append(results, item{ID: id})
+		}
+		body["results"] = results
+		if n*2 < total {
+			body["next"] = next(srv.URL, n+1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &requests
+}
+
+func sameServer(srvURL string, page int) string {
+	return fmt.Sprintf("%s/api/v1/items/?page=%d", srvURL, page)
+}
+
+// firstPage fetches the first page as a generated call would.
+func firstPage(c *wrapper.Client) func(context.Context) (*listResponse, error) {
+	return func(ctx context.Context) (*listResponse, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL()+"/api/v1/items/", nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.HTTPClient().Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		out := &listResponse{HTTPResponse: resp}
+		if out.Body, err = io.ReadAll(resp.Body); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(out.Body, &out.JSON200); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}
+
+func collect(t *testing.T, seq func(func(item, error) bool)) ([]int, error) {
+	t.Helper()
+	var ids []int
+	for it, err := range seq {
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, it.ID)
+	}
+	return ids, nil
+}
+
+func TestPagesFollowsNextToTheEnd(t *testing.T) {
+	srv, requests := drfList(t, 5, sameServer)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	ids, err := collect(t, wrapper.Pages[item](context.Background(), c, firstPage(c)))
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 2, 3, 4, 5}, ids)
+	assert.Equal(t, int32(3), requests.Load())
+}
+
+func TestPagesFollowsARelativeNext(t *testing.T) {
+	srv, requests := drfList(t, 5, func(_ string, page int) string { return fmt.Sprintf("?page=%d", page) })
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	ids, err := collect(t, wrapper.Pages[item](context.Background(), c, firstPage(c)))
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 2, 3, 4, 5}, ids)
+	assert.Equal(t, int32(3), requests.Load())
+}
+
+func TestPagesStopsWhenTheCallerStops(t *testing.T) {
+	srv, requests := drfList(t, 9, sameServer)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	for it, err := range wrapper.Pages[item](context.Background(), c, firstPage(c)) {
+		require.NoError(t, err)
+		if it.ID == 3 {
+			break
+		}
+	}
+	assert.Equal(t, int32(2), requests.Load(), "no page is fetched after the caller stops")
+}
+
+func TestPagesStopsAtTheContext(t *testing.T) {
+	srv, requests := drfList(t, 9, sameServer)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var ids []int
+	var gotErr error
+	for it, err := range wrapper.Pages[item](ctx, c, firstPage(c)) {
+		if err != nil {
+			gotErr = err
+			break
+		}
+		ids = append(ids, it.ID)
+		cancel()
+	}
+	assert.Equal(t, []int{1, 2}, ids, "the page in hand is finished")
+	require.ErrorIs(t, gotErr, context.Canceled)
+	assert.Equal(t, int32(1), requests.Load())
+}
+
+func TestPagesFollowsOnlyUnderTheBaseURL(t *testing.T) {
+	tests := []struct {
+		name string
+		next func(srvURL string, page int) string
+	}{
+		{"another host", func(string, int) string { return "https://elsewhere.example/api/v1/items/?page=2" }},
+		{"scheme-relative", func(string, int) string { return "//elsewhere.example/p/api/v1/items/?page=2" }},
+		{"relative, outside the prefix", func(string, int) string { return "/api/v1/items/?page=2" }},
+		{"another scheme", func(u string, n int) string { return "https" + u[len("http"):] + "/api/v1/items/?page=2" }},
+		{"outside the prefix", func(u string, n int) string { return u + "/other/api/v1/items/?page=2" }},
+		{"credentials", func(u string, n int) string {
+			return "http://user:pw@" + u[len("http://"):] + "/p/api/v1/items/?page=2"
+		}},
+		{"same page", func(u string, n int) string { return u + "/p/api/v1/items/" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, requests := drfList(t, 5, tc.next)
+			// The base URL has a path prefix.
+			c, err := wrapper.New(wrapper.WithBaseURL(srv.URL + "/p"))
+			require.NoError(t, err)
+			ids, err := collect(t, wrapper.Pages[item](context.Background(), c, firstPage(c)))
+			assert.Equal(t, []int{1, 2}, ids)
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), "pw")
+			assert.NotContains(t, err.Error(), "page=2", "no query in the error")
+			assert.Equal(t, int32(1), requests.Load(), "the next page is not fetched")
+		})
+	}
+}
+
+func TestPagesErrors(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{})
+	t.Cleanup(srv.Close)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, refresh := srv.IssuePair(1)
+
+	// A call that fails: its error.
+	ids, err := collect(t, wrapper.Pages[item](context.Background(), c, func(ctx context.Context) (*api.RefreshCreateResponse, error) {
+		return c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: "garbage"})
+	}))
+	assert.Empty(t, ids)
+	require.ErrorIs(t, err, wrapper.ErrInvalidToken)
+
+	// A 2xx that is not a paginated list.
+	ids, err = collect(t, wrapper.Pages[item](context.Background(), c, func(ctx context.Context) (*api.RefreshCreateResponse, error) {
+		return c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh})
+	}))
+	assert.Empty(t, ids)
+	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
+}
+
+func TestOK(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{})
+	t.Cleanup(srv.Close)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, refresh := srv.IssuePair(1)
+	ctx := context.Background()
+
+	resp, err := wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh}))
+	require.NoError(t, err)
+	require.NotNil(t, resp.JSON200)
+	assert.NotEmpty(t, resp.JSON200.Access)
+
+	resp, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: "garbage"}))
+	assert.Nil(t, resp)
+	var apiErr *wrapper.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusUnauthorized, apiErr.StatusCode)
+	assert.Equal(t, "/api/v1/token/refresh/", apiErr.Path)
+	assert.ErrorIs(t, err, wrapper.ErrInvalidToken)
+
+	// A 200 that is not JSON, as a proxy might send: an error, never a nil JSON200.
+	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Status: 200, ContentType: "text/html", Body: "<h1>hi</h1>"})
+	resp, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh}))
+	assert.Nil(t, resp)
+	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
+	assert.Contains(t, err.Error(), "text/html")
+
+	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Status: 200, ContentType: "text/plain"})
+	_, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh}))
+	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
+	assert.Contains(t, err.Error(), "empty body")
+
+	// A transport error passes through.
+	ctx2, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx2, api.TokenRefreshRequest{Refresh: refresh}))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.False(t, errors.Is(err, wrapper.ErrMalformedResponse))
+}
