@@ -1,7 +1,6 @@
 package wrapper
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,8 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/oauth2"
 
@@ -26,9 +25,10 @@ const userAgent = "aisquare-go/" + Version
 // Client talks to the AISquare Studio API. It is safe for concurrent use.
 //
 // A client made with [WithTokens] or [WithTokenStore] holds a session: the
-// requests of [Client.API], [Client.HTTPClient] and [Client.TokenSource]
-// carry an access token that the client keeps valid by itself. Without one,
-// they carry no Authorization header.
+// requests of [Client.API] and [Client.HTTPClient] to its base URL carry an
+// access token that the client keeps valid by itself, and
+// [Client.TokenSource] hands it out. Requests elsewhere, and every request
+// of a client without a session, carry no Authorization header.
 type Client struct {
 	baseURL   string
 	userAgent string
@@ -37,27 +37,33 @@ type Client struct {
 	hc        *http.Client             // the same
 	session   *session                 // nil without tokens
 	maxBody   int64
+	own       *http.Transport // the SDK's own transport, if the client uses it
+	traced    bool            // requests go through an *http.Transport: see sendTrace
 }
 
 // New returns a client configured by opts. Without options it talks to
 // [DefaultBaseURL], or to the URL in the environment variable [BaseURLEnv]
-// when that is set, with a timeout of [DefaultTimeout].
+// (else [APIURLEnv]) when that is set, with a timeout of [DefaultTimeout].
+//
+// With a [BaseURLStore] (such as [FileStore]) that holds tokens saved for
+// another base URL, New fails with an error matching [ErrStoreMismatch],
+// before any request.
 func New(opts ...Option) (*Client, error) {
 	cfg := config{
-		baseURL: DefaultBaseURL, userAgent: userAgent, margin: DefaultRefreshMargin,
+		userAgent: userAgent, margin: DefaultRefreshMargin,
 		maxRetries: DefaultMaxRetries, maxBody: DefaultMaxResponseBytes,
-	}
-	if env := os.Getenv(BaseURLEnv); env != "" {
-		u, err := parseBaseURL(env)
-		if err != nil {
-			return nil, fmt.Errorf("%w (from $%s)", err, BaseURLEnv)
-		}
-		cfg.baseURL = u
 	}
 	for _, opt := range opts {
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.baseURL == "" {
+		u, err := baseURLFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		cfg.baseURL = u
 	}
 	if u, _ := url.Parse(cfg.baseURL); u.Scheme != "https" && !cfg.insecure && !isLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("wrapper: base URL %q is plain http to a host other than loopback, "+
@@ -80,36 +86,63 @@ func New(opts ...Option) (*Client, error) {
 	// Refresh and session-died records come from the session's refresh
 	// events; this line needs WithOnRefresh (cfg.onRefresh):
 	// cfg.onRefresh = lg.onRefresh(cfg.onRefresh)
+	c := &Client{baseURL: cfg.baseURL, userAgent: cfg.userAgent, maxBody: cfg.maxBody}
+	base := hc.Transport
+	if base == nil {
+		if c.own = sdkTransport(); c.own != nil {
+			base = c.own
+		} else {
+			base = http.DefaultTransport
+		}
+	}
 	rt := &retryTransport{
-		base:       cmp.Or[http.RoundTripper](hc.Transport, http.DefaultTransport),
+		base:       base,
 		maxRetries: cfg.maxRetries,
 		maxBody:    cfg.maxBody,
 		tooLarge:   fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, cfg.maxBody),
 		budget:     newBudget(),
 		log:        lg,
+		ua:         cfg.userAgent,
 	}
 	hc.Transport = rt
+	c.hc = hc
+	_, c.traced = base.(*http.Transport)
 
-	c := &Client{baseURL: cfg.baseURL, userAgent: cfg.userAgent, hc: hc, maxBody: cfg.maxBody}
 	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(hc), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
 	var apiDoer api.HttpRequestDoer = hc
 	if cfg.refresh != "" || cfg.store != nil {
+		if b, ok := cfg.store.(BaseURLStore); ok {
+			if err := b.Bind(context.Background(), c.baseURL); err != nil {
+				return nil, err
+			}
+		}
 		if c.session, err = c.newSession(&cfg); err != nil {
 			return nil, err
 		}
-		scope := newAuthScope(c.baseURL)
+		scope, ua := newAuthScope(c.baseURL), headerValue(cfg.userAgent)
 		authed := *hc
-		authed.Transport = &transport{base: rt, s: c.session, scope: scope, insecure: cfg.insecure}
+		authed.Transport = &transport{base: rt, s: c.session, scope: scope, ua: ua}
 		c.hc = &authed
-		apiDoer = &doer{hc: hc, s: c.session, scope: scope}
+		apiDoer = &doer{hc: hc, s: c.session, scope: scope, ua: ua}
 	}
 	if c.api, err = api.NewClientWithResponses(c.baseURL, api.WithHTTPClient(apiDoer), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
 	return c, nil
 }
+
+// sdkTransport is the transport of every client made without one of its
+// own: a copy of [http.DefaultTransport], so that [Client.Close] closes the
+// SDK's idle connections and never those of the transport other code
+// shares. nil if http.DefaultTransport is not an *http.Transport.
+var sdkTransport = sync.OnceValue(func() *http.Transport {
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		return dt.Clone()
+	}
+	return nil
+})
 
 // newSession starts a session with the tokens of cfg's store, or else those
 // of [WithTokens], which it then saves to the store.
@@ -170,17 +203,24 @@ func (c *Client) setUserAgent(_ context.Context, req *http.Request) error {
 func (c *Client) BaseURL() string { return c.baseURL }
 
 // API returns the generated client, with this client's base URL, HTTP client
-// and User-Agent, and the session's access token on the operations that take
-// it (see [Client.HTTPClient]). Wrap each of its calls in [OK].
+// and User-Agent, and the session's access token on the requests that
+// [Client.HTTPClient] gives it to. Wrap each of its calls in [OK].
 func (c *Client) API() *api.ClientWithResponses { return c.api }
 
-// HTTPClient returns an HTTP client whose requests carry the session's access
-// token, for requests of any kind. The spec says which requests take it: an
-// operation whose security names the bearer scheme does, one without
-// security does not, and a path the spec does not list does unless it is
-// under /api/v1/token/. A 401 despite a token the client believed
-// valid makes it refresh the token and send the request once more, if its
-// body can be sent again (see [http.Request.GetBody]).
+// HTTPClient returns an HTTP client with the client's timeout, retries,
+// response cap and User-Agent, whose requests carry the session's access
+// token if they go to the client's base URL (the same scheme, host and
+// port, and a path under the base URL's path) and to an operation that
+// takes it. The spec says which operations take it: one whose security
+// names the bearer scheme does, one without security does not, and a path
+// the spec does not list does unless it is under /api/v1/token/ (the token
+// endpoints take their token or password in the body). There, a 401
+// despite a token the client believed valid makes it refresh the token and
+// send the request once more, if its body can be sent again (see
+// [http.Request.GetBody]). Any other request, such as a download link on
+// another host, is sent untouched: no token, and no refresh on a 401.
+// Every request's URL must be absolute. A request without a User-Agent
+// header gets the client's.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
 
 // TokenSource returns the session as an [oauth2.TokenSource]. Without a
@@ -211,13 +251,18 @@ func (c *Client) String() string {
 func (c *Client) GoString() string { return c.String() }
 
 // Close waits for a token refresh in progress to end, so that a rotated
-// token reaches the store, and closes idle connections. The client can still
-// be used after it.
+// token reaches the store, and closes the idle connections of the SDK's own
+// transport, which clients made without [WithHTTPClient] (or with a client
+// whose Transport is nil) share. It leaves alone a transport given by
+// WithHTTPClient, and [http.DefaultTransport], which other code shares. The
+// client can still be used after it.
 func (c *Client) Close() error {
 	if c.session != nil {
 		c.session.wait()
 	}
-	c.hc.CloseIdleConnections()
+	if c.own != nil {
+		c.own.CloseIdleConnections()
+	}
 	return nil
 }
 
@@ -231,21 +276,45 @@ func (c *Client) LogValue() slog.Value {
 // old one is then spent, so store the new one.
 //
 // An empty token fails with [ErrEmptyToken] before any request. A rejected
-// token fails with an error matching [ErrInvalidToken].
+// token fails with an error matching [ErrInvalidToken]. A request whose
+// answer was lost after it may have reached the server fails with an error
+// matching [ErrAnswerLost]; one that provably never left (the name did not
+// resolve, no connection, a failed TLS handshake or certificate check, a
+// context done before the request was written) does not.
 func (c *Client) RefreshToken(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
 	refresh = strings.TrimSpace(refresh)
 	if refresh == "" {
 		return nil, ErrEmptyToken
 	}
+	tok, err := c.refreshToken(ctx, refresh)
+	if err != nil {
+		return nil, scrubError(err, refresh)
+	}
+	return tok, nil
+}
+
+func (c *Client) refreshToken(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("wrapper: refresh token: nothing was sent: %w", context.Cause(ctx))
+	}
+	var tr *sendTrace
+	if c.traced {
+		tr = new(sendTrace)
+		ctx = tr.with(ctx)
+	}
 	resp, err := c.plain.RefreshCreate(ctx, api.TokenRefreshRequest{Refresh: refresh})
 	if err != nil {
-		if neverSent(err) {
-			return nil, fmt.Errorf("wrapper: refresh token: %w", err)
+		// The transport's word that it wrote the request wins over the
+		// error's kind; without its word, only the kind tells. An error of
+		// the retries that says no attempt is outstanding settles it.
+		var notSent *notSentError
+		if errors.As(err, &notSent) || tr != nil && !tr.wrote.Load() || tr == nil && neverSent(err) {
+			return nil, fmt.Errorf("wrapper: refresh token: nothing was sent: %w", err)
 		}
 		return nil, &lostError{op: http.MethodPost + " " + refreshPath, err: err}
 	}
 	var tok api.TokenRefresh
-	if err := c.decodeResponse(resp, &tok); err != nil {
+	if err := c.decodeResponse(resp, &tok, refresh); err != nil {
 		return nil, err
 	}
 	if tok.Access == "" {
@@ -255,16 +324,16 @@ func (c *Client) RefreshToken(ctx context.Context, refresh string) (*api.TokenRe
 }
 
 // decodeResponse reads resp's body, maps a status outside 2xx to an
-// [*APIError], and decodes a 2xx JSON body into v. A body cut short is an
-// answer lost.
-func (c *Client) decodeResponse(resp *http.Response, v any) error {
+// [*APIError] without secrets, and decodes a 2xx JSON body into v. A body
+// cut short is an answer lost.
+func (c *Client) decodeResponse(resp *http.Response, v any, secrets ...string) error {
 	body, err := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	tooLarge := errors.Is(err, ErrResponseTooLarge)
 	if err != nil && !tooLarge {
 		return &lostError{op: fmt.Sprintf("%s: %d %s: reading body", where(resp), resp.StatusCode, http.StatusText(resp.StatusCode)), err: err}
 	}
-	if err := CheckResponse(resp, body); err != nil {
+	if err := checkResponse(resp, body, secrets...); err != nil {
 		return err
 	}
 	if tooLarge {

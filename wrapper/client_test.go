@@ -193,6 +193,39 @@ func TestRefreshTokenErrors(t *testing.T) {
 			name: "bare list of messages", status: 400, body: `["Invalid input."]`,
 			is: []error{wrapper.ErrBadRequest}, detail: "Invalid input.",
 		},
+		{
+			name: "HTML 401 from a gateway", status: 401, contentType: "text/html", body: "<h1>401 Authorization Required</h1>",
+			is: []error{wrapper.ErrUnauthorized}, isNot: []error{wrapper.ErrInvalidToken},
+			message: "wrapper: POST /api/v1/token/refresh/: 401 Unauthorized (text/html body, not a JSON error)",
+		},
+		{
+			name: "HTML 400 from a gateway", status: 400, contentType: "text/html", body: "<h1>400 Bad Request</h1>",
+			is: []error{wrapper.ErrBadRequest}, isNot: []error{wrapper.ErrInvalidToken},
+		},
+		{
+			name: "token_not_valid in a page that is not JSON", status: 401, contentType: "text/plain",
+			body: `{"detail":"x","code":"token_not_valid"}`, is: []error{wrapper.ErrUnauthorized}, isNot: []error{wrapper.ErrInvalidToken},
+			code: "token_not_valid", detail: "x",
+		},
+		{
+			name: "JSON 401 without token_not_valid", status: 401, body: `{"detail":"Authentication credentials were not provided."}`,
+			is: []error{wrapper.ErrUnauthorized}, isNot: []error{wrapper.ErrInvalidToken}, detail: "Authentication credentials were not provided.",
+		},
+		{
+			name: "JSON 400 about another field", status: 400, body: `{"non_field_errors":["Nope."]}`,
+			is: []error{wrapper.ErrBadRequest}, isNot: []error{wrapper.ErrInvalidToken}, fields: map[string][]string{"non_field_errors": {"Nope."}},
+		},
+		{
+			name: "Retry-After too large to represent", status: 429, body: `{"detail":"slow down"}`,
+			header: map[string]string{"Retry-After": "99999999999999999999"}, is: []error{wrapper.ErrRateLimited},
+			detail: "slow down", retryAfter: wrapper.RetryAfterTooLong,
+			message: "wrapper: POST /api/v1/token/refresh/: 429 Too Many Requests: slow down (Retry-After too long)",
+		},
+		{
+			name: "Retry-After above 2^31-1 seconds", status: 503, body: `{"detail":"later"}`,
+			header: map[string]string{"Retry-After": "2147483648"}, is: []error{wrapper.ErrServer},
+			detail: "later", retryAfter: 2147483648 * time.Second,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,20 @@
 // to get the 2xx response or an error in one expression, and follow Django
 // REST Framework's paginated lists with [Pages].
 //
+// # Which requests get the token
+//
+// A client made with [WithTokens] or [WithTokenStore] holds a session. The
+// requests of [Client.API] and [Client.HTTPClient] carry its access token
+// only when they go to the client's base URL (the same scheme, host and
+// port, and a path under the base URL's path) and to an operation that
+// takes it by the spec (not the token endpoints, which take their token in
+// the body). Only those get a refresh and a replay after a 401. Any other
+// request, such as a download link on another host, is sent untouched,
+// without the token. Every request carries the SDK's User-Agent (with
+// [WithUserAgent]'s product) unless it sets its own. A [BaseURLStore] such
+// as [FileStore] records the base URL its tokens belong to, and a client
+// whose base URL is another fails in [New] with [ErrStoreMismatch].
+//
 // # Errors
 //
 // A response outside 2xx becomes an [*APIError] (see [CheckResponse]). It
@@ -20,14 +34,19 @@
 //		// The refresh token was rejected: log in again.
 //	case errors.Is(err, wrapper.ErrRateLimited):
 //		var apiErr *wrapper.APIError
-//		if errors.As(err, &apiErr) {
+//		if errors.As(err, &apiErr) && apiErr.RetryAfter < time.Minute {
 //			time.Sleep(apiErr.RetryAfter)
 //		}
 //	case err != nil:
 //		return err
 //	}
 //
-// No error message and no formatted value of this package carries a token.
+// No error message and no formatted value of this package carries a token:
+// a server's text in an error has the request's own tokens and anything
+// shaped like a JWT replaced by "[REDACTED]", control characters removed,
+// and a bounded length. A request that provably never left (the name did
+// not resolve, no connection, a failed TLS handshake or certificate check, a
+// context done before it was written) never matches [ErrAnswerLost].
 //
 // # Logging and tracing
 //

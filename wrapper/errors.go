@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"mime"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
 // Class sentinels. An [*APIError] matches the one for its status with
@@ -26,13 +29,16 @@ var (
 )
 
 // ErrInvalidToken matches a rejection of the session's tokens, or of the
-// refresh token given to [Client.RefreshToken]: the 400 that the spec
-// documents for the refresh endpoint, the 401 "token_not_valid" that
-// SimpleJWT sends for an expired, blacklisted or wrong-type token, and an
-// empty token caught before any request ([ErrEmptyToken]). The caller's
-// remedy is the same for all of them: log in again. A 401 from the other
-// token endpoints (a wrong password for obtain, a bad token given to verify)
-// is only [ErrUnauthorized].
+// refresh token given to [Client.RefreshToken], that the backend really
+// sent: SimpleJWT's JSON 401 with code "token_not_valid" (an expired,
+// blacklisted or wrong-type token), Django REST Framework's JSON validation
+// body for the "refresh" field of the refresh endpoint (the 400 that the
+// spec documents), and an empty token caught before any request
+// ([ErrEmptyToken]). The caller's remedy is the same for all of them: log in
+// again. A 400 or 401 that is not such a JSON body, such as a gateway's HTML
+// page, matches only [ErrBadRequest] or [ErrUnauthorized], and does not end
+// a session; so does a 401 from the other token endpoints (a wrong password
+// for obtain, a bad token given to verify).
 var ErrInvalidToken = errors.New("wrapper: invalid token")
 
 // ErrEmptyToken is returned, before any network I/O, for a token that is
@@ -60,6 +66,15 @@ var ErrResponseTooLarge = errors.New("wrapper: response body too large")
 // maxErrorBody caps [APIError.Body].
 const maxErrorBody = 64 << 10
 
+// Caps on the server's text in an [APIError]: each string, the number of
+// fields and of messages a field, and the whole message.
+const (
+	maxErrorText     = 512
+	maxErrorFields   = 16
+	maxFieldMessages = 8
+	maxErrorMessage  = 2 << 10
+)
+
 // refreshPath is the spec's path of the token refresh endpoint.
 const refreshPath = "/api/v1/token/refresh/"
 
@@ -85,19 +100,28 @@ type APIError struct {
 	// {"refresh": ["This field may not be blank."]}; nil if there are none.
 	Fields map[string][]string
 	// RetryAfter is the Retry-After header as a duration from now; zero if
-	// the header is absent or unreadable.
+	// the header is absent or unreadable, and [RetryAfterTooLong] if it asks
+	// for longer than a time.Duration holds.
 	RetryAfter time.Duration
 	// ContentType is the response's Content-Type header.
 	ContentType string
-	// Body is the raw response body, cut at 64 KiB.
+	// Body is the response body, cut at 64 KiB, with the request's own
+	// tokens and anything shaped like a JWT replaced by "[REDACTED]".
 	Body []byte
 	// RequestID is the ID the server gave the response (X-Request-ID or
 	// Request-Id), to quote to AISquare's support; empty if there is none.
 	RequestID string
 }
 
+// RetryAfterTooLong is [APIError.RetryAfter] for a Retry-After too large to
+// represent: the client does not wait for it, and returns the answer.
+const RetryAfterTooLong = time.Duration(math.MaxInt64)
+
 // CheckResponse returns nil for a 2xx response and an [*APIError] for any
-// other, with body the response body already read. It serves every endpoint:
+// other, with body the response body already read. The error carries no
+// token: the server's text in it (Detail, Code, Fields) has the request's
+// own token and anything shaped like a JWT replaced by "[REDACTED]",
+// control characters removed, and a bounded length. It serves every endpoint:
 // the generated client returns a nil error for 4xx and 5xx, so check each
 // response it returns ([OK] does it in one expression):
 //
@@ -109,19 +133,30 @@ type APIError struct {
 //		return err
 //	}
 func CheckResponse(resp *http.Response, body []byte) error {
+	return checkResponse(resp, body)
+}
+
+// checkResponse is [CheckResponse], and replaces secrets too, such as the
+// refresh token in the request's body.
+func checkResponse(resp *http.Response, body []byte, secrets ...string) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
 	e := &APIError{
 		StatusCode:  resp.StatusCode,
 		ContentType: resp.Header.Get("Content-Type"),
-		Body:        bytes.Clone(body[:min(len(body), maxErrorBody)]),
 	}
 	if resp.Request != nil {
 		e.Method = resp.Request.Method
-		e.Path = resp.Request.URL.Path
+		e.Path = redact.Text(resp.Request.URL.Path, maxErrorText)
+		if auth := resp.Request.Header.Get("Authorization"); auth != "" {
+			_, cred, _ := strings.Cut(auth, " ")
+			secrets = append(secrets, cred)
+		}
 	}
-	e.Detail, e.Code, e.Fields = parseErrorBody(body)
+	e.Body = redact.Bytes(body[:min(len(body), maxErrorBody)], secrets...)
+	e.Body = bytes.Clone(e.Body[:min(len(e.Body), maxErrorBody)])
+	e.Detail, e.Code, e.Fields = parseErrorBody(body, secrets)
 	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
 	e.RequestID = requestID(resp.Header)
 	return e
@@ -147,12 +182,16 @@ func (e *APIError) Error() string {
 		if mediaType == "" {
 			mediaType = "untyped"
 		}
-		fmt.Fprintf(&b, " (%s body, not a JSON error)", mediaType)
+		fmt.Fprintf(&b, " (%s body, not a JSON error)", redact.Text(mediaType, maxErrorText))
+	}
+	if e.RetryAfter == RetryAfterTooLong {
+		b.WriteString(" (Retry-After too long)")
 	}
 	if e.RequestID != "" {
 		b.WriteString(" [request ID " + e.RequestID + "]")
 	}
-	return b.String()
+	// The fields are clean already, unless the caller set them.
+	return redact.Text(b.String(), maxErrorMessage)
 }
 
 // Is reports whether target is the class sentinel of e's status, or
@@ -173,14 +212,24 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode >= 500 && e.StatusCode < 600
 	case ErrInvalidToken:
 		// The upstream spec documents 400 "Invalid token" for the refresh
-		// endpoint; SimpleJWT answers 401 "token_not_valid" there and on any
-		// route that checks an access token. The other token endpoints
-		// (obtain, verify, blacklist) carry no session token: their 401 is
-		// about the password or token in the body, not the session's.
-		if strings.HasSuffix(e.Path, refreshPath) {
-			return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusBadRequest
+		// endpoint, which Django REST Framework sends as a validation body
+		// for the refresh field; SimpleJWT answers 401 "token_not_valid"
+		// there and on any route that checks an access token. The other
+		// token endpoints (obtain, verify, blacklist) carry no session
+		// token: their 401 is about the password or token in the body, not
+		// the session's. Anything that is not JSON, such as a gateway's
+		// page, says nothing about the token.
+		if !isJSON(e.ContentType) {
+			return false
 		}
-		return e.StatusCode == http.StatusUnauthorized && e.Code == "token_not_valid" && tookToken(e.Method, e.Path)
+		onRefresh := strings.HasSuffix(e.Path, refreshPath)
+		switch e.StatusCode {
+		case http.StatusUnauthorized:
+			return e.Code == "token_not_valid" && (onRefresh || tookToken(e.Method, e.Path))
+		case http.StatusBadRequest:
+			_, refreshField := e.Fields["refresh"]
+			return refreshField && onRefresh
+		}
 	}
 	return false
 }
@@ -188,33 +237,46 @@ func (e *APIError) Is(target error) bool {
 // parseErrorBody reads the error shapes of Django REST Framework:
 // {"detail": "...", "code": "..."}, a validation body of field names to
 // messages, and a bare list of messages. Anything else yields zero values.
-func parseErrorBody(body []byte) (detail, code string, fields map[string][]string) {
+// Every string it returns is cleaned by [clean].
+func parseErrorBody(body []byte, secrets []string) (detail, code string, fields map[string][]string) {
 	var list []string
 	if json.Unmarshal(body, &list) == nil {
-		return strings.Join(list, " "), "", nil
+		return clean(strings.Join(list, " "), secrets), "", nil
 	}
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(body, &obj) != nil {
 		return "", "", nil
 	}
-	for key, raw := range obj {
-		msgs, ok := stringOrList(raw)
+	for _, key := range slices.Sorted(maps.Keys(obj)) {
+		msgs, ok := stringOrList(obj[key])
 		if !ok {
 			continue // nested objects, such as SimpleJWT's "messages"
 		}
 		switch key {
 		case "detail":
-			detail = strings.Join(msgs, " ")
+			detail = clean(strings.Join(msgs, " "), secrets)
 		case "code":
-			code = strings.Join(msgs, " ")
+			code = clean(strings.Join(msgs, " "), secrets)
 		default:
+			if len(fields) == maxErrorFields {
+				continue
+			}
 			if fields == nil {
 				fields = make(map[string][]string)
 			}
-			fields[key] = msgs
+			cleaned := make([]string, 0, min(len(msgs), maxFieldMessages))
+			for _, m := range msgs[:min(len(msgs), maxFieldMessages)] {
+				cleaned = append(cleaned, clean(m, secrets))
+			}
+			fields[clean(key, secrets)] = cleaned
 		}
 	}
 	return detail, code, fields
+}
+
+// clean makes a server's text fit for an error message (see [CheckResponse]).
+func clean(s string, secrets []string) string {
+	return redact.Text(s, maxErrorText, secrets...)
 }
 
 func stringOrList(raw json.RawMessage) ([]string, bool) {
@@ -230,12 +292,17 @@ func stringOrList(raw json.RawMessage) ([]string, bool) {
 }
 
 // parseRetryAfter reads a Retry-After value, in seconds or as an HTTP date.
+// A number of seconds too large for a time.Duration is [RetryAfterTooLong].
 func parseRetryAfter(v string) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32); err == nil {
-		return time.Duration(max(secs, 0)) * time.Second
+	v = strings.TrimSpace(v)
+	if secs, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if err != nil || secs > uint64(math.MaxInt64/time.Second) {
+			return RetryAfterTooLong
+		}
+		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(timeNow()), 0)
@@ -291,3 +358,39 @@ func (e *lostError) Error() string {
 }
 
 func (e *lostError) Unwrap() []error { return []error{ErrAnswerLost, e.err} }
+
+// notSentError is a request that provably never reached the server, such as
+// one whose TLS handshake failed. It never matches [ErrAnswerLost].
+type notSentError struct {
+	reason string // what happened, and that nothing was sent
+	err    error
+}
+
+func (e *notSentError) Error() string { return "wrapper: " + e.reason + ": " + e.err.Error() }
+
+func (e *notSentError) Unwrap() error { return e.err }
+
+// scrubError returns err with a message fit to show: net/http's errors can quote
+// what a server sent (a malformed status line, say), which may echo a
+// token. An [*APIError] is clean already, and comes back as it is.
+func scrubError(err error, secrets ...string) error {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && err == error(apiErr) {
+		return err
+	}
+	msg := redact.Text(err.Error(), maxErrorMessage, secrets...)
+	if msg == err.Error() {
+		return err
+	}
+	return &scrubbedError{msg: msg, err: err}
+}
+
+// scrubbedError is an error whose message was cleaned by [scrubError].
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+
+func (e *scrubbedError) Unwrap() error { return e.err }

@@ -28,8 +28,12 @@ func FuzzCheckResponse(f *testing.F) {
 		if !ok {
 			t.Fatalf("status %d: got %T, want *APIError", status, err)
 		}
-		if msg := apiErr.Error(); !strings.HasPrefix(msg, "wrapper: ") {
+		msg := apiErr.Error()
+		if !strings.HasPrefix(msg, "wrapper: ") {
 			t.Fatalf("message %q does not start with the package name", msg)
+		}
+		if strings.ContainsAny(msg, "\n\r\x1b\x00") || len(msg) > maxErrorMessage {
+			t.Fatalf("message %q has control characters, or is over the cap", msg)
 		}
 		if len(apiErr.Body) > maxErrorBody {
 			t.Fatalf("Body is %d bytes, over the cap", len(apiErr.Body))
@@ -88,7 +92,7 @@ func FuzzParseBaseURL(f *testing.F) {
 }
 
 func FuzzFileStoreLoad(f *testing.F) {
-	for _, seed := range []string{`{"access":"a","refresh":"r"}`, `{"refresh":"r"}`, `{"access":"a"}`, `{}`, `[]`, `null`, ``, `{"refresh":1}`, "\x00"} {
+	for _, seed := range []string{`{"access":"a","refresh":"r"}`, `{"access":"a","refresh":"r","base_url":"https://x"}`, `{"refresh":"r","base_url":7}`, `{"refresh":"r"}`, `{"access":"a"}`, `{}`, `[]`, `null`, ``, `{"refresh":1}`, "\x00"} {
 		f.Add([]byte(seed))
 	}
 	dir := f.TempDir()

@@ -128,7 +128,11 @@ func TestInvalidTokenOnlyForTheSessionsTokens(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			withRoutes(t, tc.declared, fullerSpec)
-			err := &APIError{StatusCode: tc.status, Method: tc.method, Path: tc.path, Code: tc.code}
+			// As the backend sends them: JSON, and a 400 about the refresh field.
+			err := &APIError{StatusCode: tc.status, Method: tc.method, Path: tc.path, Code: tc.code, ContentType: "application/json"}
+			if tc.status == 400 {
+				err.Fields = map[string][]string{"refresh": {"This field may not be blank."}}
+			}
 			assert.Equal(t, tc.invalid, err.Is(ErrInvalidToken), "Is(ErrInvalidToken)")
 			if tc.status == 401 {
 				require.ErrorIs(t, err, ErrUnauthorized)

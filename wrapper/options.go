@@ -6,20 +6,29 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/aisquare-studio/aisquare-go/api"
+	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
 const (
 	// DefaultBaseURL is the production AISquare Studio API, used when neither
-	// [WithBaseURL] nor the environment variable [BaseURLEnv] names another.
+	// [WithBaseURL] nor the environment variables [BaseURLEnv] and
+	// [APIURLEnv] name another.
 	DefaultBaseURL = api.ServerUrlProduction
 
 	// BaseURLEnv is the environment variable that overrides [DefaultBaseURL].
-	// [WithBaseURL] takes precedence over it.
+	// [WithBaseURL] takes precedence over it: the environment is then not
+	// read at all.
 	BaseURLEnv = "AISQUARE_BASE_URL"
+
+	// APIURLEnv is the environment variable that AISquare's own command-line
+	// tool reads for the API's base URL. It is honoured when [BaseURLEnv] is
+	// unset or empty.
+	APIURLEnv = "AISQUARE_API_URL"
 
 	// DefaultMaxResponseBytes caps a response body the client reads; a
 	// longer body is an error matching [ErrResponseTooLarge], not an
@@ -35,7 +44,7 @@ const (
 type Option func(*config) error
 
 type config struct {
-	baseURL         string
+	baseURL         string // "" until WithBaseURL: then the environment decides
 	httpClient      *http.Client
 	userAgent       string
 	timeout         time.Duration
@@ -51,7 +60,9 @@ type config struct {
 
 // WithBaseURL sets the API's base URL, such as "https://api.aisquare.studio"
 // or "https://host/prefix", with or without a trailing slash. It overrides
-// [BaseURLEnv] and [DefaultBaseURL].
+// [BaseURLEnv], [APIURLEnv] and [DefaultBaseURL]; the environment is then
+// not read. The session's token goes only to requests under this URL (see
+// [Client.HTTPClient]).
 func WithBaseURL(baseURL string) Option {
 	return func(c *config) error {
 		u, err := parseBaseURL(baseURL)
@@ -107,27 +118,58 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
+// baseURLFromEnv returns the base URL that [BaseURLEnv], else [APIURLEnv],
+// names, or [DefaultBaseURL] if neither is set.
+func baseURLFromEnv() (string, error) {
+	for _, name := range []string{BaseURLEnv, APIURLEnv} {
+		if env := os.Getenv(name); env != "" {
+			u, err := parseBaseURL(env)
+			if err != nil {
+				return "", fmt.Errorf("%w (from $%s)", err, name)
+			}
+			return u, nil
+		}
+	}
+	return DefaultBaseURL, nil
+}
+
 // parseBaseURL checks that raw is an absolute http or https URL with nothing
 // that would end up in every request by accident (credentials, a query, a
-// fragment), and returns it without trailing slashes.
+// fragment), and returns it without trailing slashes. Its errors never
+// repeat the query, the fragment or the credentials, which may be secret.
 func parseBaseURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return "", fmt.Errorf("wrapper: invalid base URL: %w", err)
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err // url.Error repeats the whole URL
+		}
+		return "", fmt.Errorf("wrapper: invalid base URL: %s", redact.Text(err.Error(), 200))
 	}
+	shown := showURL(u)
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return "", fmt.Errorf("wrapper: invalid base URL %q: scheme must be http or https", u.Redacted())
+		return "", fmt.Errorf("wrapper: invalid base URL %q: scheme must be http or https", shown)
 	case u.Host == "":
-		return "", fmt.Errorf("wrapper: invalid base URL %q: no host", u.Redacted())
+		return "", fmt.Errorf("wrapper: invalid base URL %q: no host", shown)
 	case u.User != nil:
-		return "", fmt.Errorf("wrapper: invalid base URL %q: credentials are not allowed", u.Redacted())
+		return "", fmt.Errorf("wrapper: invalid base URL %q: credentials are not allowed", shown)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", fmt.Errorf("wrapper: invalid base URL %q: a query or fragment is not allowed", u.Redacted())
+		return "", fmt.Errorf("wrapper: invalid base URL %q: a query or fragment is not allowed", shown)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u.String(), nil
+}
+
+// showURL returns u without credentials, query and fragment, fit for an
+// error message.
+func showURL(u *url.URL) string {
+	shown := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	if u.Opaque != "" {
+		shown = url.URL{Scheme: u.Scheme, Opaque: "…"}
+	}
+	return redact.Text(shown.String(), 200)
 }
 
 // WithTokens starts a session: every request through [Client.API] and

@@ -1,6 +1,8 @@
 package wrapper
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -46,9 +48,14 @@ type retryTransport struct {
 	tooLarge   error   // returned by a body read past maxBody; built once
 	budget     *budget // shared by the client's requests
 	log        *logger // nil: no records
+	ua         string  // the User-Agent of a request that has none
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req, err := prepare(req, t.ua)
+	if err != nil {
+		return nil, err
+	}
 	ctx := req.Context()
 	var b *backoff.ExponentialBackOff // made only when needed
 	var cost int64                    // what the retry in flight took from the budget
@@ -60,6 +67,15 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			start = time.Now()
 		}
 		resp, err := t.base.RoundTrip(r)
+		if err != nil {
+			if reason := refusedBeforeSending(err); reason != "" {
+				// Another attempt would meet the same certificate or server.
+				if debug {
+					t.log.attempt(r, attempt, start, nil, err, -1)
+				}
+				return nil, &notSentError{reason: reason + "; nothing was sent, and it is not repeated", err: err}
+			}
+		}
 		// net/http reads no more than a declared Content-Length, so only a
 		// body of unknown or excessive length needs a cap of its own.
 		if err == nil && (resp.ContentLength < 0 || resp.ContentLength > t.maxBody) {
@@ -126,7 +142,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case <-ctx.Done():
 			timer.Stop()
 			t.budget.give(cost) // no retry was sent
-			return nil, ctx.Err()
+			// The last attempt never reached the server, or was answered.
+			return nil, &notSentError{reason: "context done while waiting to try again; no attempt is outstanding", err: ctx.Err()}
 		case <-timer.C:
 		}
 		r = req.Clone(ctx)
@@ -165,14 +182,44 @@ func retryable(method string, resp *http.Response, err error) (time.Duration, bo
 }
 
 // neverSent reports whether err proves the request never reached a server:
-// the name did not resolve, or no connection was made.
+// the name did not resolve, no connection was made, or the TLS handshake
+// failed (see [refusedBeforeSending]).
 func neverSent(err error) bool {
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return true
 	}
 	var opErr *net.OpError
-	return errors.As(err, &opErr) && opErr.Op == "dial"
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return true
+	}
+	var notSent *notSentError
+	return errors.As(err, &notSent) || refusedBeforeSending(err) != ""
+}
+
+// refusedBeforeSending says why err proves the TLS handshake failed, before
+// the request was written, or returns "" if it does not. Such a failure is
+// not repeated: the next attempt would meet the same certificate or server.
+func refusedBeforeSending(err error) string {
+	var (
+		certErr     *tls.CertificateVerificationError
+		unknownCA   x509.UnknownAuthorityError
+		badHost     x509.HostnameError
+		badCert     x509.CertificateInvalidError
+		recordErr   tls.RecordHeaderError
+		alertOrOpEr *net.OpError
+	)
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &badHost), errors.As(err, &badCert):
+		return "the server's certificate did not verify"
+	case errors.As(err, &recordErr), errors.Is(err, http.ErrSchemeMismatch):
+		return "TLS handshake failed: the server does not speak TLS (is it plain http?)"
+	case errors.As(err, &alertOrOpEr) && alertOrOpEr.Op == "remote error":
+		// crypto/tls reports an alert the server sent this way; a server
+		// sends one in the handshake, when it refuses the client.
+		return "TLS handshake failed: the server refused it"
+	}
+	return ""
 }
 
 // limitedBody reads at most left bytes of a body, and then fails with

@@ -82,6 +82,8 @@ type session struct {
 
 	mu     sync.Mutex // guards flight and the publication of a new state
 	flight *flight    // the refresh in progress, if any
+
+	locking atomic.Bool // the refresh in progress waits for the store's lock
 }
 
 // flight is one refresh, whose result every waiting caller gets.
@@ -135,6 +137,9 @@ func (s *session) renew(ctx context.Context, stale *tokenState) (*tokenState, er
 		}
 		return f.st, nil
 	case <-ctx.Done():
+		if s.locking.Load() {
+			return nil, fmt.Errorf("wrapper: waiting for the token store's lock, which another client or process holds: %w", ctx.Err())
+		}
 		return nil, ctx.Err()
 	}
 }
@@ -157,7 +162,9 @@ func (s *session) run(ctx context.Context, f *flight, base *tokenState) {
 // the same: a dead session, or tokens the store failed to save.
 func (s *session) exchange(ctx context.Context, base *tokenState) (*tokenState, error) {
 	if l, ok := s.store.(TokenLocker); ok {
+		s.locking.Store(true)
 		unlock, err := l.Lock(ctx)
+		s.locking.Store(false)
 		if err != nil {
 			return nil, fmt.Errorf("wrapper: locking token store: %w", err)
 		}

@@ -7,31 +7,26 @@ import (
 	"net/http"
 )
 
-// transport sends each request of [Client.HTTPClient] with the session's
-// access token.
+// transport sends each request of [Client.HTTPClient]: with the session's
+// access token if its scope covers the request, untouched otherwise.
 type transport struct {
 	// base sends the requests; never nil.
 	base http.RoundTripper
 	s    *session
 	// scope says which requests get the token; never nil.
 	scope *authScope
-	// insecure allows a token over plain http to a host other than loopback.
-	insecure bool
+	ua    []string // the User-Agent header's value, shared (see withToken)
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	// The token endpoints take no Authorization header, and their 401 is
-	// about the token or password in the body, which a refresh cannot fix:
-	// a replay would only send it twice.
+	// Elsewhere, and on the token endpoints, which take no Authorization
+	// header and whose 401 is about the token or password in the body
+	// (a replay would only send it twice), the request goes untouched.
 	if !t.scope.covers(req) {
 		return t.base.RoundTrip(req)
 	}
-	if req.URL.Scheme != "https" && !t.insecure && !isLoopback(req.URL.Hostname()) {
-		closeBody(req)
-		return nil, fmt.Errorf("wrapper: refusing to send a token over plain http to %s (use https, or WithInsecureHTTP)", req.URL.Host)
-	}
 	// A RoundTripper must not modify the request it is given: send a copy.
-	return t.s.do(req, t.base.RoundTrip, false)
+	return t.s.do(req, t.base.RoundTrip, false, t.ua)
 }
 
 // CloseIdleConnections closes the idle connections of the base transport.
@@ -41,20 +36,42 @@ func (t *transport) CloseIdleConnections() {
 	}
 }
 
-// doer sends the requests of the generated client, [Client.API], with the
-// session's access token. The generated client builds a new request for
-// every call, so the doer sets the header on it in place: no copy.
+// doer sends the requests of the generated client, [Client.API]: with the
+// session's access token if its scope covers the request, untouched
+// otherwise. The generated client builds a new request for every call, so
+// the doer sets the header on it in place: no copy.
 type doer struct {
 	hc    *http.Client
 	s     *session
 	scope *authScope
+	ua    []string
 }
 
 func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	if !d.scope.covers(req) {
 		return d.hc.Do(req)
 	}
-	return d.s.do(req, d.hc.Do, true)
+	return d.s.do(req, d.hc.Do, true, d.ua)
+}
+
+// prepare checks that req can be sent and gives it the SDK's User-Agent if
+// it has none, copying it then. Every request the SDK sends passes through
+// it, in [retryTransport].
+func prepare(req *http.Request, ua string) (*http.Request, error) {
+	if req.URL == nil || req.URL.Scheme == "" || req.URL.Host == "" {
+		closeBody(req)
+		path := ""
+		if req.URL != nil {
+			path = req.URL.Path
+		}
+		return nil, fmt.Errorf("wrapper: request URL %q is relative: the URL must be absolute, "+
+			"such as the client's BaseURL() followed by the path", path)
+	}
+	if _, ok := req.Header["User-Agent"]; !ok {
+		req = req.Clone(req.Context())
+		req.Header.Set("User-Agent", ua)
+	}
+	return req, nil
 }
 
 // do sends req with the session's token through send, refreshing the token
@@ -62,15 +79,18 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 // have been revoked, or the clocks disagree) makes it refresh once and send
 // once more, if the body can be sent again. owned says req may be modified;
 // otherwise do sends copies.
-func (s *session) do(req *http.Request, send func(*http.Request) (*http.Response, error), owned bool) (*http.Response, error) {
+func (s *session) do(req *http.Request, send func(*http.Request) (*http.Response, error), owned bool, ua []string) (*http.Response, error) {
 	st, err := s.token(req.Context())
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := send(withToken(req, st, req.Body, owned))
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
-		return resp, err
+	resp, err := send(withToken(req, st, req.Body, owned, ua))
+	if err != nil {
+		return nil, scrubError(err, st.access) // net/http may quote what the server sent
+	}
+	if resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
+		return resp, nil
 	}
 	drain(resp)
 	if st, err = s.renew(req.Context(), st); err != nil {
@@ -82,17 +102,30 @@ func (s *session) do(req *http.Request, send func(*http.Request) (*http.Response
 			return nil, err
 		}
 	}
-	return send(withToken(req, st, body, owned))
+	if resp, err = send(withToken(req, st, body, owned, ua)); err != nil {
+		return nil, scrubError(err, st.access)
+	}
+	return resp, nil
 }
 
-func withToken(req *http.Request, st *tokenState, body io.ReadCloser, owned bool) *http.Request {
+// withToken returns req, or a copy of it if not owned, with the token and,
+// if it has none, the User-Agent ua. ua is one value slice shared by every
+// request, so that the header costs no allocation; its capacity of one
+// makes an append copy it, and nothing in net/http writes into it.
+func withToken(req *http.Request, st *tokenState, body io.ReadCloser, owned bool, ua []string) *http.Request {
 	if !owned {
 		req = req.Clone(req.Context())
 	}
 	req.Body = body
 	req.Header.Set("Authorization", st.bearer)
+	if _, ok := req.Header["User-Agent"]; !ok {
+		req.Header["User-Agent"] = ua
+	}
 	return req
 }
+
+// headerValue returns v as a header value slice of capacity one, to share.
+func headerValue(v string) []string { return []string{v}[:1:1] }
 
 // replayable reports whether req's body can be sent again.
 func replayable(req *http.Request) bool {

@@ -1,7 +1,11 @@
-// Command aisquare does the AISquare Studio SDK's main job from a shell.
+// Command aisquare does the AISquare Studio SDK's main jobs from a shell,
+// and keeps a session in the same file format as wrapper.NewFileStore.
 //
-//	aisquare refresh   exchange a refresh token for a new access token
-//	aisquare demo      run the SDK's flows against a local server, offline
+//	aisquare session set   save an access and a refresh token, read from standard input
+//	aisquare token         print a valid access token, refreshing it when due
+//	aisquare refresh       exchange a refresh token for a new access token
+//	aisquare version       print the SDK's version
+//	aisquare demo          run the SDK's flows against a local server, offline
 //
 // Run "aisquare <command> --help" for a command's flags.
 package main
@@ -14,13 +18,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+
+	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
 
 // Exit statuses.
 const (
 	exitOK       = 0
 	exitFailure  = 1
-	exitRejected = 2 // the refresh token was rejected: log in again
+	exitRejected = 2 // the session is rejected or missing: log in again
 )
 
 func main() {
@@ -33,8 +39,21 @@ func main() {
 const usage = `Usage: aisquare <command> [flags]
 
 Commands:
-  refresh   exchange a refresh token for a new access token
-  demo      run the SDK's main flows against a local server, offline
+  session set   save an access and a refresh token, read from standard input,
+                in the session store (after a login made elsewhere)
+  token         print a valid access token, refreshing it first when due:
+                curl -H "Authorization: Bearer $(aisquare token)" ...
+  refresh       exchange a refresh token for a new access token
+  version       print the SDK's version
+  demo          run the SDK's main flows against a local server, offline
+
+The session store is a file (--store PATH; default session.json in aisquare/
+under the user's configuration directory) that records the API's base URL:
+a command aimed at another API (--base-url, $AISQUARE_BASE_URL,
+$AISQUARE_API_URL) is refused rather than sending the tokens there.
+
+Exit status: 0 on success, 2 when the session is rejected or missing (log in
+again and hand the new tokens over with "aisquare session set"), 1 otherwise.
 
 Every command takes --verbose (refreshes, retries given up) and --debug
 (every HTTP attempt as well), logged to standard error; $AISQUARE_LOG=debug
@@ -49,8 +68,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitFailure
 	}
 	switch args[0] {
+	case "session":
+		return sessionCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "refresh":
 		return refreshCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "aisquare %s\n", wrapper.Version)
+		return exitOK
 	case "demo":
 		return demoCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,10 +45,25 @@ type result struct {
 // aisquare runs the binary with args, extra environment and stdin.
 func aisquare(t *testing.T, env []string, stdin string, args ...string) result {
 	t.Helper()
+	return runBinary(t, env, strings.NewReader(stdin), args...)
+}
+
+// aisquareStdin runs the binary with the file at path as standard input.
+func aisquareStdin(t *testing.T, env []string, path string, args ...string) result {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	return runBinary(t, env, f, args...)
+}
+
+func runBinary(t *testing.T, env []string, stdin io.Reader, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "AISQUARE_BASE_URL=", "AISQUARE_REFRESH_TOKEN=", "AISQUARE_LOG=")
+	cmd.Env = append(os.Environ(), "AISQUARE_BASE_URL=", "AISQUARE_API_URL=", "AISQUARE_REFRESH_TOKEN=", "AISQUARE_LOG=",
+		"XDG_CONFIG_HOME="+t.TempDir(), "HOME="+t.TempDir())
 	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -117,7 +133,8 @@ func TestRefreshExitCodes(t *testing.T) {
 	r = aisquare(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL)
 	assert.Equal(t, 2, r.code)
 	assert.Empty(t, r.stdout)
-	assert.Equal(t, "aisquare refresh: wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is blacklisted (token_not_valid)\n", r.stderr)
+	assert.Equal(t, "aisquare refresh: wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is blacklisted (token_not_valid); "+
+		`the session must be renewed: log in again, then hand the new access and refresh tokens to "aisquare session set" on standard input`+"\n", r.stderr)
 	assert.NotContains(t, r.stderr, refresh)
 
 	tests := []struct {
@@ -153,7 +170,7 @@ func TestRefreshExitCodes(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"refresh", "--help"}, {"demo", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"refresh", "--help"}, {"demo", "--help"}, {"token", "--help"}, {"session", "set", "--help"}} {
 		r := aisquare(t, nil, "", args...)
 		assert.Equal(t, 0, r.code, "%v", args)
 		assert.Contains(t, r.stdout, "Usage: aisquare", "%v", args)

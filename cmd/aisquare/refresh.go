@@ -1,17 +1,20 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/gofrs/flock"
+
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
 
@@ -27,87 +30,225 @@ type refreshOutput struct {
 }
 
 func refreshCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &common{name: "refresh", stderr: stderr}
 	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	baseURL := fs.String("base-url", "", "API base URL (default $"+wrapper.BaseURLEnv+", else "+wrapper.DefaultBaseURL+")")
-	tokenFile := fs.String("token-file", "", "read the refresh token from this file")
-	logOpts := logFlags(fs, stderr)
+	c.register(fs)
+	tokenFile := fs.String("token-file", "", "read the refresh token from this file, and write a rotated one back to it")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: aisquare refresh [--base-url URL] [--token-file PATH] [--verbose | --debug]
+		fmt.Fprintf(fs.Output(), `Usage: aisquare refresh [--store PATH | --token-file PATH] [--base-url URL] [--timeout DURATION] [--verbose | --debug]
 
 Exchanges a refresh token for a new access token and prints JSON:
 {"access": ..., "refresh": ... (only when rotated), "access_expires_at": RFC 3339}.
 
-The refresh token is read from --token-file, else $%s, else standard input.
-Exit status: 0 on success, 2 when the token is rejected (log in again), 1 otherwise.
+The refresh token comes from, in this order:
+  --store PATH       the session store; the new pair is saved in it, under its lock
+  --token-file PATH  a file holding the refresh token (or a session store); a
+                     rotated token is written back to it atomically, with the
+                     same mode, so that running this twice never spends a token twice
+  $%s
+  standard input     its first line, unless it is a terminal
+  the default store  %s, if it exists
+With none of them and a terminal on standard input, it fails at once.
+
+Exit status: 0 on success, 2 when the token is rejected (log in again and
+hand the new tokens over with "aisquare session set"), 1 otherwise.
 
 Flags:
-`, refreshTokenEnv)
+`, refreshTokenEnv, displayDefaultStore())
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args, stdout); done {
 		return code
 	}
+	ctx, cancel := c.context(ctx)
+	defer cancel()
 
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "aisquare refresh: %v\n", err)
-		if errors.Is(err, wrapper.ErrInvalidToken) {
-			return exitRejected
+	var (
+		tok *api.TokenRefresh
+		err error
+	)
+	switch {
+	case c.store != "":
+		tok, err = refreshStore(ctx, c, "")
+	case *tokenFile != "":
+		tok, err = refreshFile(ctx, c, *tokenFile)
+	default:
+		tok, err = refreshOnce(ctx, c, stdin)
+	}
+	if tok != nil {
+		// Printed even when it could not be saved: it may be the only copy
+		// of a rotated refresh token.
+		c.secrets = append(c.secrets, tok.Access, tok.Refresh)
+		out := refreshOutput{Access: tok.Access, Refresh: tok.Refresh}
+		if exp, err := wrapper.TokenExpiry(tok.Access); err == nil {
+			out.AccessExpiresAt = exp.UTC().Format(time.RFC3339)
 		}
-		return exitFailure
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(out); encErr != nil && err == nil {
+			err = encErr
+		}
 	}
-	token, err := readToken(*tokenFile, stdin)
 	if err != nil {
-		return fail(err)
-	}
-	opts := logOpts()
-	if *baseURL != "" {
-		opts = append(opts, wrapper.WithBaseURL(*baseURL))
-	}
-	c, err := wrapper.New(opts...)
-	if err != nil {
-		return fail(err)
-	}
-	tok, err := c.RefreshToken(ctx, token)
-	if err != nil {
-		return fail(err)
-	}
-	out := refreshOutput{Access: tok.Access, Refresh: tok.Refresh}
-	if exp, err := wrapper.TokenExpiry(tok.Access); err == nil {
-		out.AccessExpiresAt = exp.UTC().Format(time.RFC3339)
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fail(err)
+		return c.fail(err)
 	}
 	return exitOK
 }
 
-// readToken reads the refresh token from file, else the environment, else
-// the first line of stdin.
-func readToken(file string, stdin io.Reader) (string, error) {
-	tok, err := readTokenFrom(file, stdin)
-	if err == nil && strings.TrimSpace(tok) == "" {
-		err = fmt.Errorf("no refresh token: set $%s, pass --token-file, or write it to standard input", refreshTokenEnv)
+// refreshOnce refreshes the token of the environment or standard input, or
+// else of the default store, if it exists. A terminal on standard input is
+// not read: no silent wait.
+func refreshOnce(ctx context.Context, c *common, stdin io.Reader) (*api.TokenRefresh, error) {
+	token := os.Getenv(refreshTokenEnv)
+	if token == "" && !isTerminal(stdin) {
+		line, err := readInput(ctx, stdin, maxTokenInput, true)
+		if err != nil {
+			return nil, err
+		}
+		token = strings.TrimSpace(string(line))
 	}
+	if token == "" {
+		if path, err := defaultStore(); err == nil {
+			if _, err := os.Stat(path); err == nil {
+				return refreshStore(ctx, c, path)
+			}
+		}
+		return nil, fmt.Errorf("no refresh token: pass --store or --token-file, set $%s, or write it to standard input "+
+			"(Usage: aisquare refresh [--store PATH | --token-file PATH] [--base-url URL])", refreshTokenEnv)
+	}
+	c.secrets = append(c.secrets, token)
+	client, err := c.client(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	// Once sent, the refresh is not abandoned when ctx ends: its answer
+	// may hold a rotated refresh token. The client's timeout bounds it.
+	return client.RefreshToken(context.WithoutCancel(ctx), token)
+}
+
+// refreshStore refreshes the session in the store at path (--store, or
+// the default if empty) now, under its lock, and saves the new pair.
+func refreshStore(ctx context.Context, c *common, path string) (*api.TokenRefresh, error) {
+	store, client, err := c.openStore(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	_, tok, err := storeToken(ctx, c, client, store, true)
 	return tok, err
 }
 
-func readTokenFrom(file string, stdin io.Reader) (string, error) {
-	if file != "" {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("reading token file: %w", err)
+// refreshFile refreshes the token in the file at path, under a lock beside
+// it, and writes a rotated token back. A file in the session store's format
+// is a session store.
+func refreshFile(ctx context.Context, c *common, path string) (*api.TokenRefresh, error) {
+	data, err := readTokenFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		return refreshStore(ctx, c, path)
+	}
+	unlock, err := lockTokenFile(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if data, err = readTokenFile(path); err != nil { // inside the lock: the newest token
+		return nil, err
+	}
+	token := strings.TrimSpace(string(data))
+	c.secrets = append(c.secrets, token)
+	if token == "" {
+		return nil, fmt.Errorf("no refresh token: token file %s is empty", path)
+	}
+	client, err := c.client(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	// Once sent, the refresh is not abandoned when ctx ends: its answer
+	// holds the rotated refresh token. The client's timeout bounds it.
+	tok, err := client.RefreshToken(context.WithoutCancel(ctx), token)
+	if err != nil {
+		return nil, err
+	}
+	if tok.Refresh != "" {
+		if err := rewriteTokenFile(path, tok.Refresh); err != nil {
+			return tok, fmt.Errorf("the rotated refresh token could not be written to %s (the old one is spent; "+
+				"the new one is on standard output): %w", path, err)
 		}
-		return string(data), nil
 	}
-	if tok := os.Getenv(refreshTokenEnv); tok != "" {
-		return tok, nil
+	return tok, nil
+}
+
+// readTokenFile reads a token file of at most maxTokenInput bytes.
+func readTokenFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading token file: %w", err)
 	}
-	line, err := bufio.NewReader(io.LimitReader(stdin, 64<<10)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("reading standard input: %w", err)
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxTokenInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading token file: %w", err)
 	}
-	return line, nil
+	if len(data) > maxTokenInput {
+		return nil, fmt.Errorf("token file %s is larger than %d KiB: not a token", path, maxTokenInput>>10)
+	}
+	return data, nil
+}
+
+// rewriteTokenFile replaces the token in the file at path atomically,
+// keeping its mode: a temporary file beside it, renamed over it. A symbolic
+// link is kept, and its target rewritten.
+func rewriteTokenFile(path, token string) (err error) {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", path)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(info.Mode().Perm()); err != nil {
+		return err
+	}
+	if _, err = f.WriteString(token + "\n"); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// lockTokenFile takes the advisory lock of path + ".lock", as a session
+// store does, never through a symbolic link.
+func lockTokenFile(ctx context.Context, path string) (func(), error) {
+	l := flock.New(path+".lock", flock.SetPermissions(0o600), flock.SetFlag(lockFlags))
+	if _, err := l.TryLockContext(ctx, 10*time.Millisecond); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("waiting for the lock on %s.lock, which another process holds: %w", path, err)
+		}
+		return nil, fmt.Errorf("locking token file (%s.lock must not be a symbolic link): %w", path, err)
+	}
+	return func() { _ = l.Unlock() }, nil
 }

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aisquare-studio/aisquare-go/internal/redact"
+	"github.com/aisquare-studio/aisquare-go/wrapper"
+)
+
+// maxErrorLine caps the error line a command prints.
+const maxErrorLine = 1 << 10
+
+// common are the flags of every command that uses tokens.
+type common struct {
+	name    string // the command's name, such as "token" or "session set"
+	store   string // --store
+	path    string // the store's path: --store, or the default
+	baseURL string
+	timeout time.Duration
+	stderr  io.Writer
+	secrets []string // tokens the command read, never to be printed
+	logOpts func() []wrapper.Option
+}
+
+// register adds --store, --base-url, --timeout, --verbose and --debug to
+// fs; c.stderr must be set.
+func (c *common) register(fs *flag.FlagSet) {
+	c.logOpts = logFlags(fs, c.stderr)
+	fs.StringVar(&c.store, "store", "", "session store file (default "+displayDefaultStore()+")")
+	fs.StringVar(&c.baseURL, "base-url", "", "API base URL (default $"+wrapper.BaseURLEnv+", else $"+wrapper.APIURLEnv+
+		", else the one the store records, else "+wrapper.DefaultBaseURL+")")
+	fs.DurationVar(&c.timeout, "timeout", wrapper.DefaultTimeout, "give up after this long, lock waits, standard input and retries included")
+}
+
+// openStore returns the store at path, or at --store or the default path
+// if path is empty, and a client for it (see [common.client]).
+func (c *common) openStore(ctx context.Context, path string) (*wrapper.FileStore, *wrapper.Client, error) {
+	if path == "" {
+		path = c.store
+	}
+	if path == "" {
+		var err error
+		if path, err = defaultStore(); err != nil {
+			return nil, nil, err
+		}
+	}
+	c.path = path
+	store := wrapper.NewFileStore(path)
+	client, err := c.client(ctx, store)
+	return store, client, err
+}
+
+// defaultStore is session.json in aisquare/ under the user's configuration
+// directory, such as ~/.config/aisquare/session.json.
+func defaultStore() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no default session store (%v): pass --store PATH", err)
+	}
+	return filepath.Join(dir, "aisquare", "session.json"), nil
+}
+
+func displayDefaultStore() string {
+	if path, err := defaultStore(); err == nil {
+		return path
+	}
+	return "session.json in aisquare/ under the user's configuration directory"
+}
+
+// context bounds ctx by --timeout.
+func (c *common) context(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, c.timeout)
+}
+
+// client returns a client for store, which it binds to the client's base
+// URL. The base URL is --base-url, else the environment's, else the one the
+// store records, else the default; one that is not the store's fails with
+// wrapper.ErrStoreMismatch, before any request. With a nil store, the base
+// URL is --base-url, else the environment's, else the default.
+func (c *common) client(ctx context.Context, store *wrapper.FileStore) (*wrapper.Client, error) {
+	opts := c.logOpts()
+	if c.timeout > 0 {
+		opts = append(opts, wrapper.WithTimeout(c.timeout))
+	}
+	switch {
+	case c.baseURL != "":
+		opts = append(opts, wrapper.WithBaseURL(c.baseURL))
+	case store != nil && os.Getenv(wrapper.BaseURLEnv) == "" && os.Getenv(wrapper.APIURLEnv) == "":
+		stored, err := store.BaseURL(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if stored != "" {
+			opts = append(opts, wrapper.WithBaseURL(stored))
+		}
+	}
+	client, err := wrapper.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	if store != nil {
+		if err := store.Bind(ctx, client.BaseURL()); err != nil {
+			return nil, err
+		}
+	}
+	return client, nil
+}
+
+// fail prints err as one line without secrets and returns the exit status:
+// exitRejected, with what to do next, when the session must be renewed.
+func (c *common) fail(err error) int {
+	line := "aisquare " + c.name + ": " + err.Error()
+	code := exitFailure
+	var none *noSessionError
+	switch {
+	case errors.Is(err, wrapper.ErrInvalidToken):
+		code = exitRejected
+		line += "; the session must be renewed: log in again, then hand the new access and refresh tokens " +
+			`to "aisquare session set` + c.storeFlag() + `" on standard input`
+	case errors.As(err, &none):
+		code = exitRejected
+		line += `; log in, then hand the access and refresh tokens to "aisquare session set` + c.storeFlag() +
+			`" on standard input`
+	}
+	fmt.Fprintln(c.stderr, redact.Text(line, maxErrorLine, c.secrets...))
+	return code
+}
+
+// storeFlag is the --store flag to repeat in advice, if one was given.
+func (c *common) storeFlag() string {
+	if c.store == "" {
+		return ""
+	}
+	return " --store " + c.store
+}
+
+// isTerminal reports whether r is a terminal (or another character device,
+// such as /dev/null), where reading would wait for a person, or read
+// nothing.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// readInput reads r up to limit+1 bytes, or its first line if line is set,
+// and gives up when ctx ends: a pipe that stays open without data must not
+// make a command wait past --timeout.
+func readInput(ctx context.Context, r io.Reader, limit int64, line bool) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		lr := io.LimitReader(r, limit+1)
+		if line {
+			s, err := bufio.NewReader(lr).ReadString('\n')
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			done <- result{[]byte(s), err}
+			return
+		}
+		data, err := io.ReadAll(lr)
+		done <- result{data, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", r.err)
+		}
+		return r.data, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("nothing on standard input: %w", context.Cause(ctx))
+	}
+}
