@@ -102,7 +102,6 @@ func New(opts ...Option) (*Client, error) {
 		tooLarge:   fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, cfg.maxBody),
 		budget:     newBudget(),
 		log:        lg,
-		ua:         cfg.userAgent,
 	}
 	hc.Transport = rt
 	c.hc = hc
@@ -111,6 +110,11 @@ func New(opts ...Option) (*Client, error) {
 	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(hc), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
+	// HTTPClient's requests get the User-Agent in the transport; those of
+	// the generated clients, from their request editor.
+	plainHC := *hc
+	plainHC.Transport = &agentTransport{base: rt, ua: cfg.userAgent}
+	c.hc = &plainHC
 	var apiDoer api.HttpRequestDoer = hc
 	if cfg.refresh != "" || cfg.store != nil {
 		if b, ok := cfg.store.(BaseURLStore); ok {
@@ -123,7 +127,7 @@ func New(opts ...Option) (*Client, error) {
 		}
 		scope, ua := newAuthScope(c.baseURL), headerValue(cfg.userAgent)
 		authed := *hc
-		authed.Transport = &transport{base: rt, s: c.session, scope: scope, ua: ua}
+		authed.Transport = &transport{base: rt, s: c.session, scope: scope, ua: ua, agent: cfg.userAgent}
 		c.hc = &authed
 		apiDoer = &doer{hc: hc, s: c.session, scope: scope, ua: ua}
 	}

@@ -48,14 +48,9 @@ type retryTransport struct {
 	tooLarge   error   // returned by a body read past maxBody; built once
 	budget     *budget // shared by the client's requests
 	log        *logger // nil: no records
-	ua         string  // the User-Agent of a request that has none
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	req, err := prepare(req, t.ua)
-	if err != nil {
-		return nil, err
-	}
 	ctx := req.Context()
 	var b *backoff.ExponentialBackOff // made only when needed
 	var cost int64                    // what the retry in flight took from the budget

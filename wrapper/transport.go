@@ -16,13 +16,19 @@ type transport struct {
 	// scope says which requests get the token; never nil.
 	scope *authScope
 	ua    []string // the User-Agent header's value, shared (see withToken)
+	agent string   // the same, for prepare
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// Elsewhere, and on the token endpoints, which take no Authorization
 	// header and whose 401 is about the token or password in the body
-	// (a replay would only send it twice), the request goes untouched.
+	// (a replay would only send it twice), the request goes without the
+	// token.
 	if !t.scope.covers(req) {
+		req, err := prepare(req, t.agent)
+		if err != nil {
+			return nil, err
+		}
 		return t.base.RoundTrip(req)
 	}
 	// A RoundTripper must not modify the request it is given: send a copy.
@@ -54,9 +60,33 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	return d.s.do(req, d.hc.Do, true, d.ua)
 }
 
+// agentTransport sends the requests of [Client.HTTPClient] of a client
+// without a session, through prepare.
+type agentTransport struct {
+	base http.RoundTripper // never nil
+	ua   string
+}
+
+func (t *agentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req, err := prepare(req, t.ua)
+	if err != nil {
+		return nil, err
+	}
+	return t.base.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the idle connections of the base transport.
+func (t *agentTransport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // prepare checks that req can be sent and gives it the SDK's User-Agent if
-// it has none, copying it then. Every request the SDK sends passes through
-// it, in [retryTransport].
+// it has none, copying it then. A request of [Client.HTTPClient] that gets
+// no token passes through it; one that gets the token gets the User-Agent
+// in withToken, and a relative URL never gets the token. The generated
+// clients set both themselves.
 func prepare(req *http.Request, ua string) (*http.Request, error) {
 	if req.URL == nil || req.URL.Scheme == "" || req.URL.Host == "" {
 		closeBody(req)
