@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -84,8 +85,8 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	// Refresh and session-died records come from the session's refresh
-	// events; this line needs WithOnRefresh (cfg.onRefresh):
-	// cfg.onRefresh = lg.onRefresh(cfg.onRefresh)
+	// events.
+	cfg.onRefresh = lg.onRefresh(cfg.onRefresh)
 	c := &Client{baseURL: cfg.baseURL, userAgent: cfg.userAgent, maxBody: cfg.maxBody}
 	base := hc.Transport
 	if base == nil {
@@ -122,7 +123,7 @@ func New(opts ...Option) (*Client, error) {
 				return nil, err
 			}
 		}
-		if c.session, err = c.newSession(&cfg); err != nil {
+		if c.session, err = newSession(&cfg, c.RefreshToken); err != nil {
 			return nil, err
 		}
 		scope, ua := newAuthScope(c.baseURL), headerValue(cfg.userAgent)
@@ -148,26 +149,40 @@ var sdkTransport = sync.OnceValue(func() *http.Transport {
 	return nil
 })
 
-// newSession starts a session with the tokens of cfg's store, or else those
-// of [WithTokens], which it then saves to the store.
-func (c *Client) newSession(cfg *config) (*session, error) {
-	s := &session{refresh: c.RefreshToken, store: cfg.store, margin: cfg.margin, now: cfg.now}
+// newSession starts a session with the newer of the pairs of [WithTokens]
+// and cfg's store, by the issue time of their refresh tokens; when neither
+// is newer, the pair of WithTokens, which it then saves to the store.
+func newSession(cfg *config, refresh func(context.Context, string) (*api.TokenRefresh, error)) (*session, error) {
+	s := &session{
+		refresh: refresh, store: cfg.store, margin: cfg.margin, now: cfg.now, onRefresh: cfg.onRefresh,
+		life: newLifeline(),
+	}
+	// A session that nobody holds any more (its client, HTTP client, API
+	// client and token source all dropped) stops its timers, which would
+	// otherwise keep its tokens in memory until they fire.
+	runtime.AddCleanup(s, (*lifeline).end, s.life)
+	now := s.clock()
+	st := newState(cfg.access, cfg.refresh, now, cfg.margin, false) // empty without WithTokens
+	fromStore := false
 	if cfg.store != nil {
 		stored, err := cfg.store.Load(context.Background())
 		if err != nil {
 			return nil, err
 		}
-		if stored != nil {
-			s.publish(s.newState(stored.AccessToken, stored.RefreshToken))
-			return s, nil
+		if stored != nil && stored.RefreshToken != "" {
+			if cand := newState(stored.AccessToken, stored.RefreshToken, now, cfg.margin, false); newer(cand, st) {
+				st, fromStore = cand, true
+			}
 		}
 	}
-	if cfg.refresh == "" {
-		s.publish(s.newState("", "")) // an empty store: ErrNoTokens until SetTokens
-		return s, nil
-	}
-	if err := s.set(context.Background(), cfg.access, cfg.refresh); err != nil {
-		return nil, err
+	s.mu.Lock()
+	s.publish(st)
+	s.mu.Unlock()
+	if cfg.store != nil && cfg.refresh != "" && !fromStore {
+		if err := cfg.store.Save(context.Background(), st.token()); err != nil {
+			s.close()
+			return nil, fmt.Errorf("wrapper: saving tokens: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -227,6 +242,22 @@ func (c *Client) API() *api.ClientWithResponses { return c.api }
 // header gets the client's.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
 
+// AccessToken returns a valid access token of the session, refreshing it
+// first if it expired; ctx bounds only the wait for that refresh, which
+// other callers share. A stale token (inside its refresh window) is returned
+// at once while one refresh runs in the background. Without a session it
+// returns [ErrNoTokens].
+func (c *Client) AccessToken(ctx context.Context) (string, error) {
+	if c.session == nil {
+		return "", ErrNoTokens
+	}
+	st, err := c.session.token(ctx)
+	if err != nil {
+		return "", err
+	}
+	return st.access, nil
+}
+
 // TokenSource returns the session as an [oauth2.TokenSource]. Without a
 // session its Token method returns [ErrNoTokens]. The [oauth2.Token] it
 // returns is shared: do not modify it, and do not print it, since it formats
@@ -235,7 +266,11 @@ func (c *Client) TokenSource() oauth2.TokenSource { return tokenSource{c.session
 
 // SetTokens replaces the session's tokens, after a new login, and saves them
 // to the store. It revives a session whose refresh token was rejected. A
-// client made without a session has none to set, and returns [ErrNoTokens].
+// refresh in flight does not undo it: its result is neither used nor saved,
+// and its waiting callers get the tokens set here. If the save fails,
+// SetTokens returns the error, and the session uses the tokens all the same
+// and keeps trying to save them. A client made without a session has none to
+// set, and returns [ErrNoTokens].
 func (c *Client) SetTokens(ctx context.Context, access, refresh string) error {
 	if c.session == nil {
 		return ErrNoTokens
@@ -255,14 +290,17 @@ func (c *Client) String() string {
 func (c *Client) GoString() string { return c.String() }
 
 // Close waits for a token refresh in progress to end, so that a rotated
-// token reaches the store, and closes the idle connections of the SDK's own
-// transport, which clients made without [WithHTTPClient] (or with a client
-// whose Transport is nil) share. It leaves alone a transport given by
-// WithHTTPClient, and [http.DefaultTransport], which other code shares. The
-// client can still be used after it.
+// token reaches the store, stops the session's timers, and closes the idle
+// connections of the SDK's own transport, which clients made without
+// [WithHTTPClient] (or with a client whose Transport is nil) share. It
+// leaves alone a transport given by WithHTTPClient, and
+// [http.DefaultTransport], which other code shares. The client can still be
+// used after it. A client dropped without Close stops its timers when it is
+// garbage collected.
 func (c *Client) Close() error {
 	if c.session != nil {
 		c.session.wait()
+		c.session.close()
 	}
 	if c.own != nil {
 		c.own.CloseIdleConnections()

@@ -15,6 +15,9 @@ type RefreshEvent struct {
 	Expiry time.Time
 	// Duration is how long the attempt took.
 	Duration time.Duration
-	// Err is why the attempt failed; nil if it succeeded.
+	// Err is why the attempt failed; nil if it succeeded. When the new
+	// tokens could not be saved to the store, Expiry is set and Err is the
+	// save's error: the session uses the new tokens and keeps trying to save
+	// them.
 	Err error
 }

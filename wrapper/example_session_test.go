@@ -1,6 +1,7 @@
 package wrapper_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"os"
@@ -54,4 +55,43 @@ func ExampleWithTokens() {
 	// 200 OK
 	// 200 OK
 	// token renewed: true
+}
+
+// WithOnRefresh reports every refresh attempt, for logs and metrics; the
+// event never carries a token. Here a clock steps the token into its
+// refresh window: the caller gets the stale token at once, and the refresh
+// runs in the background.
+func ExampleWithOnRefresh() {
+	now := time.Now()
+	clock := func() time.Time { return now }
+	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true, AccessLifetime: 10 * time.Minute, Now: clock})
+	defer srv.Close()
+	access, refresh := srv.IssuePair(42)
+
+	events := make(chan wrapper.RefreshEvent, 1)
+	c, err := wrapper.New(
+		wrapper.WithBaseURL(srv.URL),
+		wrapper.WithTokens(access, refresh),
+		wrapper.WithClock(clock),
+		wrapper.WithOnRefresh(func(ev wrapper.RefreshEvent) { events <- ev }),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	now = now.Add(9*time.Minute + 45*time.Second) // stale: inside the last minute
+	tok, err := c.AccessToken(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("stale token served at once:", tok == access)
+
+	ev := <-events
+	fmt.Println("background:", ev.Background, "rotated:", ev.Rotated, "error:", ev.Err)
+	tok, _ = c.AccessToken(context.Background())
+	fmt.Println("renewed:", tok != access)
+	// Output:
+	// stale token served at once: true
+	// background: true rotated: true error: <nil>
+	// renewed: true
 }

@@ -2,9 +2,14 @@ package wrapper_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,8 +47,31 @@ func randomFaults(rng *rand.Rand, n int, truncate bool) []wrappertest.Fault {
 	return faults
 }
 
+// failureReason names why a call failed: the refresh it waited for, or the
+// protected route's own answer; and the error's kind.
+func failureReason(err error) string {
+	where := "GET " + wrappertest.MeRoute
+	if strings.Contains(err.Error(), wrappertest.RefreshRoute) {
+		where = "refresh"
+	}
+	var apiErr *wrapper.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("%s: %d", where, apiErr.StatusCode)
+	case errors.Is(err, wrapper.ErrAnswerLost):
+		return where + ": answer lost"
+	case errors.Is(err, context.DeadlineExceeded):
+		return where + ": deadline"
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return where + ": connection closed"
+	}
+	return where + ": " + err.Error()
+}
+
 // TestLoadWithFaults drives 1,000 goroutines through one session, with
 // rotation and blacklist on, short-lived access tokens, and random faults.
+// No call fails because of the session while the session holds an access
+// token that is valid at the time of the call.
 func TestLoadWithFaults(t *testing.T) {
 	loadWithFaults(t, meCtx)
 }
@@ -61,7 +89,18 @@ func loadWithFaults(t *testing.T, call func(ctx context.Context, c *wrapper.Clie
 	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true, AccessLifetime: 2 * time.Second})
 	access, refresh := srv.IssuePair(1)
 	store := wrapper.NewFileStore(filepath.Join(t.TempDir(), "tokens.json"))
-	c, err := wrapper.New(append([]wrapper.Option{wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithTokenStore(store)}, opts...)...)
+	// heldUntil is the expiry of the newest access token the session got.
+	var heldUntil atomic.Int64
+	exp, err := wrapper.TokenExpiry(access)
+	require.NoError(t, err)
+	heldUntil.Store(exp.UnixNano())
+	onRefresh := func(ev wrapper.RefreshEvent) {
+		if !ev.Expiry.IsZero() {
+			heldUntil.Store(max(heldUntil.Load(), ev.Expiry.UnixNano()))
+		}
+	}
+	c, err := wrapper.New(append([]wrapper.Option{wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh),
+		wrapper.WithTokenStore(store), wrapper.WithOnRefresh(onRefresh)}, opts...)...)
 	require.NoError(t, err)
 
 	srv.Inject(wrappertest.MeRoute, randomFaults(rng, 400, true)...)
@@ -76,6 +115,8 @@ func loadWithFaults(t *testing.T, call func(ctx context.Context, c *wrapper.Clie
 	var late atomic.Int32
 	var mu sync.Mutex
 	var messages []string
+	reasons := map[string]int{}
+	var whileValid []string // failures of the session while it held a valid token
 	var wg sync.WaitGroup
 	for i := range callers {
 		wg.Go(func() {
@@ -84,6 +125,9 @@ func loadWithFaults(t *testing.T, call func(ctx context.Context, c *wrapper.Clie
 				ctx, cancel := context.WithTimeout(context.Background(), deadline)
 				start := time.Now()
 				err := call(ctx, c, srv.URL)
+				// The session held a valid token when the call failed (and
+				// so all through the call): the failure is the session's.
+				valid := time.Now().UnixNano() < heldUntil.Load()
 				if time.Since(start) > deadline+time.Second {
 					late.Add(1)
 				}
@@ -93,8 +137,16 @@ func loadWithFaults(t *testing.T, call func(ctx context.Context, c *wrapper.Clie
 					continue
 				}
 				failed.Add(1)
+				reason := failureReason(err)
 				mu.Lock()
 				messages = append(messages, err.Error())
+				reasons[reason]++
+				if valid && strings.HasPrefix(reason, "refresh") {
+					whileValid = append(whileValid, fmt.Sprintf("%s (held until %s, called at %s)", reason,
+						time.Unix(0, heldUntil.Load()).Format("15:04:05.000"), start.Format("15:04:05.000")))
+				} else if strings.HasPrefix(reason, "refresh") {
+					reasons["(of which: the session held no valid access token when the call failed)"]++
+				}
 				mu.Unlock()
 			}
 		})
@@ -106,9 +158,17 @@ func loadWithFaults(t *testing.T, call func(ctx context.Context, c *wrapper.Clie
 	goleak.VerifyNone(t, ignore)
 
 	t.Logf("%d calls succeeded, %d failed, %d refreshes", ok.Load(), failed.Load(), srv.Requests(wrappertest.RefreshRoute))
+	for _, reason := range slices.Sorted(maps.Keys(reasons)) {
+		t.Logf("  %4d failed: %s", reasons[reason], reason)
+	}
+	assert.Empty(t, whileValid[:min(len(whileValid), 5)], "%d calls failed by the session while it held a valid access token", len(whileValid))
 	assert.Zero(t, late.Load(), "calls that ran past their deadline")
 	assert.Equal(t, int32(callers*calls), ok.Load()+failed.Load())
-	assert.Greater(t, ok.Load(), int32(callers*calls/2), "most calls succeed")
+	// How many calls fail depends on when the faults land against the
+	// tokens' two-second lives (a 503 with Retry-After holds a refresh for a
+	// second), and on the machine's load: each failure must have a reason
+	// that is not the session's.
+	assert.Positive(t, ok.Load())
 	assert.GreaterOrEqual(t, srv.Requests(wrappertest.RefreshRoute), 3, "the session refreshed across several expiries")
 	for _, msg := range messages {
 		assert.NotEmpty(t, msg)

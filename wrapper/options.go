@@ -52,6 +52,7 @@ type config struct {
 	store           TokenStore
 	margin          time.Duration
 	now             func() time.Time
+	onRefresh       func(RefreshEvent)
 	maxRetries      int
 	maxBody         int64
 	insecure        bool
@@ -176,8 +177,11 @@ func showURL(u *url.URL) string {
 // [Client.HTTPClient] then carries the access token, which the client
 // refreshes with the refresh token when it is due. access may be empty, to
 // refresh before the first request; refresh must not be. With a
-// [TokenStore] that already holds tokens, the stored tokens win: they may
-// have been rotated since refresh was issued.
+// [TokenStore] that already holds tokens, the pair whose refresh token was
+// issued later (by its iat claim) wins: the stored pair only if it is newer,
+// as after a rotation by another process; these tokens if they are newer,
+// equal, or either issue time is unreadable, since their caller has just
+// logged in.
 func WithTokens(access, refresh string) Option {
 	return func(c *config) error {
 		if strings.TrimSpace(refresh) == "" {
@@ -200,8 +204,11 @@ func WithTokenStore(store TokenStore) Option {
 	}
 }
 
-// WithRefreshMargin sets how long before its expiry an access token is
-// refreshed; the default is [DefaultRefreshMargin]. It must be positive.
+// WithRefreshMargin sets the refresh window: how long before its expiry an
+// access token turns stale and is refreshed in the background, at most half
+// of what it had left when the client received it; the default is
+// [DefaultRefreshMargin]. Each token's refresh point falls at random in the
+// first half of its window. It must be positive.
 func WithRefreshMargin(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -212,17 +219,38 @@ func WithRefreshMargin(d time.Duration) Option {
 	}
 }
 
-// WithClock sets the clock that decides when a token is due, for tests. It
-// must not be nil. Without it, a timer marks each access token due at its
-// refresh point, so that a valid token costs no clock read; after a system
-// suspend the timer may fire late, and the server's 401 then makes the
-// client refresh.
+// WithClock sets the clock that decides when a token is fresh, stale or
+// expired, and when the session received it, for tests that step through a
+// token's life without sleeping. It must not be nil. Without it, timers mark
+// each access token stale and expired at their times, so that a valid token
+// costs no clock read; after a system suspend a timer may fire late, and the
+// server's 401 then makes the client refresh.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {
 			return errors.New("wrapper: invalid clock: nil")
 		}
 		c.now = now
+		return nil
+	}
+}
+
+// WithOnRefresh calls f after every attempt to refresh the session's access
+// token, successful or not, with what happened; the event never carries a
+// token. f runs on the goroutine of the refresh after its waiting callers are
+// released, so it should return quickly; it must not be nil. Each
+// WithOnRefresh adds one more function, called in order. A function that
+// holds the client keeps it from being garbage collected.
+func WithOnRefresh(f func(RefreshEvent)) Option {
+	return func(c *config) error {
+		if f == nil {
+			return errors.New("wrapper: invalid refresh hook: nil")
+		}
+		if prev := c.onRefresh; prev != nil {
+			c.onRefresh = func(ev RefreshEvent) { prev(ev); f(ev) }
+		} else {
+			c.onRefresh = f
+		}
 		return nil
 	}
 }

@@ -285,9 +285,10 @@ func TestSessionRereadsTheStoreWhenAnAnswerIsLost(t *testing.T) {
 	newerAccess, newerRefresh := srv.IssuePair(1) // by another process
 	store.toks = append(store.toks, &oauth2.Token{AccessToken: newerAccess, RefreshToken: newerRefresh})
 	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Drop: true})
-	require.NoError(t, me(t, c, srv))
-	tok, err := c.TokenSource().Token()
-	require.NoError(t, err)
-	assert.Equal(t, newerAccess, tok.AccessToken)
+	require.NoError(t, me(t, c, srv), "the stale token is used while the refresh runs")
+	require.Eventually(t, func() bool {
+		tok, err := c.TokenSource().Token()
+		return err == nil && tok.AccessToken == newerAccess
+	}, 10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute), "the lost refresh was not repeated")
 }

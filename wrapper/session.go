@@ -8,15 +8,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"golang.org/x/oauth2"
 
 	"github.com/aisquare-studio/aisquare-go/api"
 )
 
-// DefaultRefreshMargin is how long before its expiry an access token is
-// refreshed, unless [WithRefreshMargin] sets another. For a token that lives
-// less than twice the margin, half its lifetime is the margin.
+// DefaultRefreshMargin is how long before its expiry an access token turns
+// stale and is refreshed in the background, unless [WithRefreshMargin] sets
+// another. For a token that had less than twice the margin left when the
+// session received it, half of what it had left is the margin.
 const DefaultRefreshMargin = time.Minute
 
 // refreshTimeout bounds a shared refresh, which runs on after the callers
@@ -28,191 +30,496 @@ const refreshTimeout = time.Minute
 // [Client.SetTokens] is called.
 var ErrNoTokens = errors.New("wrapper: no tokens: log in and call SetTokens")
 
-// tokenState is one generation of a session's tokens. Only due changes
-// after it is made.
-type tokenState struct {
-	access, refresh string
-	expiry          time.Time // the access token's exp claim; zero if unreadable
-	refreshAt       time.Time // when to refresh: the expiry less the margin
-	expiryErr       error     // why refreshAt is zero, if the expiry is unreadable
-	bearer          string    // the Authorization header, built once
-	oauth           *oauth2.Token
-	dead            error // the rejection of the refresh token, if it was rejected
+// The phases of an access token; see refresh_policy.go for their times.
+const (
+	fresh   int32 = iota // use it
+	stale                // use it; one refresh runs in the background
+	expired              // expired or rejected: wait for a refresh
+)
 
-	// due turns true at refreshAt, set by timer, when the session reads the
-	// real clock: so a valid token costs no clock read, which is most of
-	// the time a token lookup would take.
-	due   atomic.Bool
-	timer *time.Timer
+// tokenState is one pair of a session's tokens. Only phase changes after
+// the state is published.
+type tokenState struct {
+	access, refresh   string
+	expiry            time.Time     // the access token's exp; zero if unreadable
+	refreshIat        time.Time     // the refresh token's iat; zero if unreadable
+	staleAt, expireAt time.Time     // zero: never (the server's 401 decides)
+	life              time.Duration // expireAt less the time of receipt; 0 if unknown
+	bearer            string        // the Authorization header, built once
+	oauth             *oauth2.Token
+	// dead is the rejection of the refresh token: the access token is still
+	// used until it expires, and then dead is the answer.
+	dead error
+
+	// phase only rises. With the real clock, timers raise it at staleAt and
+	// expireAt (live is true), so reading a token costs no clock read; with
+	// [WithClock], the clock is read instead. A server's 401 raises it too.
+	phase  atomic.Int32
+	live   bool
+	timers [2]*time.Timer
 }
 
-func newTokenState(access, refresh string, margin time.Duration) *tokenState {
+// newState makes a state of a pair received at now; fromRefresh says the
+// server has just issued the access token.
+func newState(access, refresh string, now time.Time, margin time.Duration, fromRefresh bool) *tokenState {
 	st := &tokenState{access: access, refresh: refresh}
+	if c, err := parseClaims(refresh); err == nil {
+		st.refreshIat = c.IssuedAt
+	}
 	if access == "" {
+		st.phase.Store(expired)
 		return st
 	}
-	c, err := parseClaims(access)
-	if err != nil {
-		st.expiryErr = err
-	} else {
-		if !c.IssuedAt.IsZero() {
-			margin = min(margin, c.Expiry.Sub(c.IssuedAt)/2)
-		}
+	if c, err := parseClaims(access); err == nil {
 		st.expiry = c.Expiry
-		st.refreshAt = c.Expiry.Add(-margin)
+		st.staleAt, st.expireAt = refreshTimes(c.Expiry, now, margin, fromRefresh, jitter())
+		st.life = st.expireAt.Sub(now)
 	}
 	st.bearer = "Bearer " + access
 	st.oauth = &oauth2.Token{AccessToken: access, TokenType: "Bearer", Expiry: st.expiry}
 	return st
 }
 
+// copyState returns a copy of st, unpublished, with dead set.
+func (st *tokenState) copyState(dead error) *tokenState {
+	cp := &tokenState{access: st.access, refresh: st.refresh, expiry: st.expiry, refreshIat: st.refreshIat,
+		staleAt: st.staleAt, expireAt: st.expireAt, life: st.life, bearer: st.bearer, oauth: st.oauth, dead: dead}
+	cp.phase.Store(st.phase.Load())
+	return cp
+}
+
 func (st *tokenState) token() *oauth2.Token {
 	return &oauth2.Token{AccessToken: st.access, RefreshToken: st.refresh, TokenType: "Bearer", Expiry: st.expiry}
 }
 
-// session keeps an access token valid. Reading a fresh token takes no lock;
-// a refresh is shared by every caller that needs it at the same time.
+// raise lifts st's phase to at least p.
+func (st *tokenState) raise(p int32) {
+	for {
+		old := st.phase.Load()
+		if old >= p || st.phase.CompareAndSwap(old, p) {
+			return
+		}
+	}
+}
+
+// phaseAt returns st's phase at now.
+func (st *tokenState) phaseAt(now time.Time) int32 {
+	p := fresh
+	switch {
+	case !st.expireAt.IsZero() && !now.Before(st.expireAt):
+		p = expired
+	case !st.staleAt.IsZero() && !now.Before(st.staleAt):
+		p = stale
+	}
+	return max(p, st.phase.Load())
+}
+
+func (st *tokenState) stopTimers() {
+	for _, t := range st.timers {
+		if t != nil {
+			t.Stop()
+		}
+	}
+}
+
+// newer reports whether a's refresh token was issued after b's. A pair
+// whose issue time cannot be read is never newer, except than no pair.
+func newer(a, b *tokenState) bool {
+	if b.refresh == "" {
+		return a.refresh != ""
+	}
+	return !a.refreshIat.IsZero() && !b.refreshIat.IsZero() && a.refreshIat.After(b.refreshIat)
+}
+
+// session keeps an access token valid. Reading a fresh or stale token takes
+// no lock and allocates nothing; one refresh at a time runs for the whole
+// session, and every caller that needs it shares it.
 type session struct {
-	refresh func(ctx context.Context, refresh string) (*api.TokenRefresh, error)
-	store   TokenStore // nil if none
-	margin  time.Duration
-	now     func() time.Time // nil: the real clock, read through timers
+	refresh   func(ctx context.Context, refresh string) (*api.TokenRefresh, error)
+	store     TokenStore // nil if none
+	margin    time.Duration
+	now       func() time.Time // nil: the real clock, read through timers
+	onRefresh func(RefreshEvent)
 
-	cur atomic.Pointer[tokenState]
+	cur     atomic.Pointer[tokenState]
+	flight  atomic.Pointer[flight] // the refresh in progress; set under mu
+	retryAt atomic.Int64           // UnixNano before which no refresh starts; 0: any time
 
-	mu     sync.Mutex // guards flight and the publication of a new state
-	flight *flight    // the refresh in progress, if any
+	// saveMu orders saves and publication between a refresh and SetTokens,
+	// so that the pair SetTokens sets is the one left in session and store.
+	saveMu sync.Mutex
+
+	life *lifeline // its timers and save retries
 
 	locking atomic.Bool // the refresh in progress waits for the store's lock
+
+	mu       sync.Mutex // guards the fields below and the start of a flight
+	gen      uint64     // counts SetTokens: a refresh started before it is void
+	failures int        // failed refreshes in a row
+	lastErr  error      // the last refresh's error, until one succeeds
+	unsaved  bool       // the current pair's save failed; saveLoop retries
+	saving   bool       // saveLoop runs
+	closed   bool
+}
+
+// lifeline is what a session runs in the background: the timers of its
+// current state, and its save retries. It holds no pointer to the session,
+// so a session that nobody holds any more is collected, and a cleanup then
+// ends its lifeline: nothing of a dropped client outlives it.
+type lifeline struct {
+	mu    sync.Mutex
+	st    *tokenState // the state whose timers run
+	ended bool
+	stop  chan struct{} // closed by end
+}
+
+func newLifeline() *lifeline { return &lifeline{stop: make(chan struct{})} }
+
+// arm starts st's timers, unless the lifeline ended.
+func (l *lifeline) arm(st *tokenState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return
+	}
+	if l.st != nil {
+		l.st.stopTimers()
+	}
+	l.st = st
+	now := time.Now()
+	for i, at := range []time.Time{st.staleAt, st.expireAt} {
+		p := stale + int32(i)
+		switch d := at.Sub(now); {
+		case at.IsZero():
+		case d <= 0:
+			st.raise(p)
+		default:
+			st.timers[i] = time.AfterFunc(d, func() { st.raise(p) })
+		}
+	}
+	st.live = true
+}
+
+// end stops the timers and the save retries.
+func (l *lifeline) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return
+	}
+	l.ended = true
+	close(l.stop)
+	if l.st != nil {
+		l.st.stopTimers()
+		l.st = nil
+	}
 }
 
 // flight is one refresh, whose result every waiting caller gets.
 type flight struct {
-	done chan struct{}
-	st   *tokenState
-	err  error
+	done       chan struct{}
+	base       *tokenState // the state it refreshes
+	gen        uint64
+	background bool
+	joined     atomic.Bool   // a caller waits for it
+	urgent     chan struct{} // a background flight's: closed when a caller joins
+	st         *tokenState   // on success, or when SetTokens overtook it
+	err        error
 }
 
-// token returns a fresh token, refreshing it first if it is due.
+// join marks f as awaited: a background flight that waits to start starts
+// at once.
+func (f *flight) join() {
+	if !f.joined.Load() && f.joined.CompareAndSwap(false, true) && f.urgent != nil {
+		close(f.urgent)
+	}
+}
+
+func (s *session) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
+}
+
+// phase returns st's phase now.
+func (s *session) phase(st *tokenState) int32 {
+	if st.live {
+		return st.phase.Load()
+	}
+	return st.phaseAt(s.clock())
+}
+
+// token returns a usable access token: a fresh one at once; a stale one at
+// once, starting the background refresh; for an expired one, the result of
+// the refresh, waited for under ctx.
 func (s *session) token(ctx context.Context) (*tokenState, error) {
 	st := s.cur.Load()
-	if s.fresh(st) {
+	switch s.phase(st) {
+	case fresh:
+		return st, nil
+	case stale:
+		s.background(st)
 		return st, nil
 	}
 	return s.renew(ctx, st)
 }
 
-// renew returns a newer state than stale: one another caller already got, or
-// the result of a refresh, started now or joined. stale is the state the
-// caller found expired, or whose access token the server refused.
-func (s *session) renew(ctx context.Context, stale *tokenState) (*tokenState, error) {
-	s.mu.Lock()
-	cur := s.cur.Load()
-	if cur != stale && s.fresh(cur) {
-		s.mu.Unlock()
-		return cur, nil
+// background starts the background refresh of st unless a refresh runs, a
+// failed one asks to wait, or st's refresh token was rejected.
+func (s *session) background(st *tokenState) {
+	if s.flight.Load() != nil || st.dead != nil {
+		return
 	}
-	if cur.dead != nil {
-		s.mu.Unlock()
-		return nil, cur.dead
+	if at := s.retryAt.Load(); at != 0 && s.clock().UnixNano() < at {
+		return
 	}
-	f := s.flight
-	if f == nil {
-		f = &flight{done: make(chan struct{})}
-		s.flight = f
-		// The refresh outlives a caller who gives up: the others still wait
-		// for it, and a rotated token must reach the store.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
-		go func() {
-			defer cancel()
-			s.run(rctx, f, cur)
-		}()
+	// A caller with a stale token never waits: if another holds the lock,
+	// it is most likely starting this refresh, and a later caller tries
+	// again if not.
+	if !s.mu.TryLock() {
+		return
+	}
+	if s.flight.Load() == nil && s.cur.Load() == st {
+		s.start(context.Background(), st, true)
 	}
 	s.mu.Unlock()
+}
 
-	select {
-	case <-f.done:
+// renew returns a state newer than old, whose access token expired or was
+// rejected by the server: one another caller already got, or the result of
+// the refresh, started now or joined, waited for under ctx. Joining a
+// refresh in flight takes no lock.
+func (s *session) renew(ctx context.Context, old *tokenState) (*tokenState, error) {
+	for range 3 {
+		st := s.cur.Load()
+		if st != old {
+			if p := s.phase(st); p != expired {
+				if p == stale {
+					s.background(st)
+				}
+				return st, nil
+			}
+		}
+		if st.dead != nil {
+			return nil, st.dead
+		}
+		f := s.flight.Load()
+		if f == nil || f.base != st {
+			var err error
+			if f, err = s.startOrJoin(ctx, st); err != nil {
+				return nil, err
+			}
+			if f == nil {
+				continue // the state changed meanwhile: look again
+			}
+		}
+		f.join()
+		if err := wait(ctx, f); err != nil {
+			if s.locking.Load() {
+				return nil, fmt.Errorf("wrapper: waiting for the token store's lock, which another client or process holds: %w", err)
+			}
+			return nil, err
+		}
+		if f.base != st {
+			old = st // a refresh of another generation ended: look again
+			continue
+		}
 		if f.err != nil {
 			return nil, f.err
 		}
-		return f.st, nil
-	case <-ctx.Done():
-		if s.locking.Load() {
-			return nil, fmt.Errorf("wrapper: waiting for the token store's lock, which another client or process holds: %w", ctx.Err())
+		if s.phase(f.st) != expired {
+			return f.st, nil
 		}
-		return nil, ctx.Err()
+		old = f.st
 	}
+	return nil, errors.New("wrapper: no valid access token after three refreshes")
 }
 
-func (s *session) run(ctx context.Context, f *flight, base *tokenState) {
-	st, err := s.exchange(ctx, base)
+// startOrJoin returns the refresh of st in flight, or starts one, unless
+// the last refresh failed a moment ago; nil if st is no longer current.
+func (s *session) startOrJoin(ctx context.Context, st *tokenState) (*flight, error) {
 	s.mu.Lock()
-	// Tokens set by SetTokens during the refresh win over its result.
-	if st != nil && s.cur.Load() == base {
-		s.publish(st)
+	defer s.mu.Unlock()
+	switch f := s.flight.Load(); {
+	case s.cur.Load() != st:
+		return nil, nil
+	case f != nil:
+		return f, nil
+	case s.lastErr != nil && s.clock().UnixNano() < s.retryAt.Load():
+		// A failing server is not asked again at request rate.
+		return nil, s.lastErr
 	}
-	s.flight = nil
-	s.mu.Unlock()
-	f.st, f.err = st, err
-	close(f.done)
+	return s.start(ctx, st, false), nil
 }
 
-// exchange spends base's refresh token for a new state, unless the store
-// holds newer tokens. A non-nil state with an error is the newest state all
-// the same: a dead session, or tokens the store failed to save.
-func (s *session) exchange(ctx context.Context, base *tokenState) (*tokenState, error) {
+// reject marks st as refused by the server and returns a newer state.
+func (s *session) reject(ctx context.Context, st *tokenState) (*tokenState, error) {
+	st.raise(expired)
+	return s.renew(ctx, st)
+}
+
+func wait(ctx context.Context, f *flight) error {
+	done := ctx.Done()
+	if done == nil {
+		<-f.done
+		return nil
+	}
+	select {
+	case <-f.done:
+		return nil
+	case <-done:
+		return ctx.Err()
+	}
+}
+
+// start starts a refresh of base; s.mu is held. The refresh outlives a
+// caller who gives up: the others still wait for it, and a rotated token
+// must reach the store.
+func (s *session) start(ctx context.Context, base *tokenState, background bool) *flight {
+	f := &flight{done: make(chan struct{}), base: base, gen: s.gen, background: background}
+	if background {
+		f.urgent = make(chan struct{})
+	}
+	s.flight.Store(f)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+	go func() {
+		defer cancel()
+		if background {
+			// No caller waits for it: the calls that arrived with the one
+			// that started it go first (see backgroundDelay), unless a
+			// caller comes to need it.
+			t := time.NewTimer(backgroundDelay)
+			select {
+			case <-t.C:
+			case <-f.urgent:
+				t.Stop()
+			}
+		}
+		s.run(rctx, f)
+	}()
+	return f
+}
+
+// outcome is what a refresh got.
+type outcome struct {
+	base  *tokenState // the pair it refreshed: the flight's, or a newer stored one
+	next  *tokenState // the new pair; nil on failure
+	saved bool        // next came from the store
+	err   error
+}
+
+func (s *session) run(ctx context.Context, f *flight) {
+	start := time.Now()
+	out := outcome{base: f.base}
+	unlock := func() {}
 	if l, ok := s.store.(TokenLocker); ok {
 		s.locking.Store(true)
-		unlock, err := l.Lock(ctx)
+		u, err := l.Lock(ctx)
 		s.locking.Store(false)
 		if err != nil {
-			return nil, fmt.Errorf("wrapper: locking token store: %w", err)
+			out.err = fmt.Errorf("wrapper: locking token store: %w", err)
+		} else {
+			unlock = u
 		}
-		defer unlock()
 	}
+	if out.err == nil {
+		out = s.exchange(ctx, f.base)
+	}
+	saveErr := s.commit(ctx, f, &out)
+	unlock()
+	close(f.done)
+
+	if s.onRefresh != nil {
+		ev := RefreshEvent{Background: f.background && !f.joined.Load(), Duration: time.Since(start), Err: out.err}
+		if out.next != nil {
+			ev.Rotated = out.next.refresh != f.base.refresh
+			ev.Expiry = out.next.expiry
+			ev.Err = saveErr
+		}
+		s.onRefresh(ev)
+	}
+}
+
+// exchange spends base's refresh token for a new pair, unless the store
+// holds a newer pair.
+func (s *session) exchange(ctx context.Context, base *tokenState) outcome {
 	stored, err := s.newerInStore(ctx, base)
 	if err != nil {
-		return nil, err
+		return outcome{base: base, err: err}
 	}
 	if stored != nil {
 		// Another process rotated the tokens: with a blacklist, ours is
 		// spent, and theirs may need no refresh at all.
-		if s.fresh(stored) {
-			return stored, nil
+		if stored.phaseAt(s.clock()) == fresh {
+			return outcome{base: base, next: stored, saved: true}
 		}
 		base = stored
 	}
 	if base.refresh == "" {
-		return nil, ErrNoTokens
+		return outcome{base: base, err: ErrNoTokens}
 	}
-
 	tok, err := s.refresh(ctx, base.refresh)
-	if errors.Is(err, ErrAnswerLost) {
-		// The server may have rotated our refresh token and the answer is
-		// gone; another process may hold what it rotated to.
-		if stored, _ := s.newerInStore(ctx, base); stored != nil {
-			return stored, nil
-		}
-	}
 	if err != nil {
-		if base.expiryErr != nil {
-			err = fmt.Errorf("%w (the access token was treated as expired: %v)", err, base.expiryErr)
+		if errors.Is(err, ErrAnswerLost) || errors.Is(err, ErrInvalidToken) {
+			// The server may have rotated our refresh token and the answer
+			// is gone, or another process spent it: the store may hold
+			// what it rotated to.
+			if stored, _ := s.newerInStore(ctx, base); stored != nil {
+				return outcome{base: base, next: stored, saved: true}
+			}
 		}
-		if errors.Is(err, ErrInvalidToken) {
-			return &tokenState{access: base.access, refresh: base.refresh, dead: err}, err
-		}
-		return nil, err
+		return outcome{base: base, err: err}
 	}
-	next := s.newState(tok.Access, cmp.Or(tok.Refresh, base.refresh))
-	if s.store != nil {
-		if err := s.store.Save(ctx, next.token()); err != nil {
-			return next, fmt.Errorf("wrapper: saving refreshed tokens: %w", err)
-		}
-	}
-	return next, nil
+	next := newState(tok.Access, cmp.Or(tok.Refresh, base.refresh), s.clock(), s.margin, true)
+	return outcome{base: base, next: next}
 }
 
-// newerInStore returns the store's tokens if they are not base's, or nil.
+// commit saves and publishes a refresh's outcome, unless SetTokens overtook
+// the refresh, and records a failure. It returns the error of a failed save.
+func (s *session) commit(ctx context.Context, f *flight, out *outcome) error {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	s.mu.Lock()
+	overtaken := s.gen != f.gen
+	s.mu.Unlock()
+
+	var saveErr error
+	if !overtaken && out.next != nil && !out.saved && s.store != nil {
+		if err := s.store.Save(ctx, out.next.token()); err != nil {
+			saveErr = fmt.Errorf("wrapper: saving refreshed tokens: %w", err)
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.flight.Store(nil)
+	switch {
+	case overtaken:
+		f.st = s.cur.Load()
+	case out.next != nil:
+		s.publish(out.next)
+		s.failures, s.lastErr = 0, nil
+		s.retryAt.Store(0)
+		s.unsaved = saveErr != nil
+		if s.unsaved {
+			s.keepSaving()
+		}
+		f.st = out.next
+	default:
+		s.failures++
+		s.lastErr = out.err
+		s.retryAt.Store(s.clock().Add(retryAfter(s.failures, out.base.life)).UnixNano())
+		if errors.Is(out.err, ErrInvalidToken) {
+			// Dead once the access token expires: it is still good until then.
+			s.publish(out.base.copyState(out.err))
+		}
+		f.err = out.err
+	}
+	return saveErr
+}
+
+// newerInStore returns the store's pair if it is newer than base's, or nil.
 func (s *session) newerInStore(ctx context.Context, base *tokenState) (*tokenState, error) {
 	if s.store == nil {
 		return nil, nil
@@ -224,65 +531,154 @@ func (s *session) newerInStore(ctx context.Context, base *tokenState) (*tokenSta
 	if stored == nil || stored.RefreshToken == "" || stored.RefreshToken == base.refresh {
 		return nil, nil
 	}
-	return s.newState(stored.AccessToken, stored.RefreshToken), nil
+	st := newState(stored.AccessToken, stored.RefreshToken, s.clock(), s.margin, false)
+	if !newer(st, base) {
+		return nil, nil // such as the spent pair of a save that failed
+	}
+	return st, nil
 }
 
-// newState makes a state of the tokens and, on the real clock, sets the
-// timer that marks it due.
-func (s *session) newState(access, refresh string) *tokenState {
-	st := newTokenState(access, refresh, s.margin)
-	if s.now == nil && !st.refreshAt.IsZero() {
-		if d := time.Until(st.refreshAt); d > 0 {
-			st.timer = time.AfterFunc(d, func() { st.due.Store(true) })
-		} else {
-			st.due.Store(true)
+// publish makes st the current state; s.mu is held. With the real clock,
+// st's timers replace those of the state it replaces.
+func (s *session) publish(st *tokenState) {
+	if s.now == nil && !s.closed {
+		s.life.arm(st)
+	}
+	if old := s.cur.Swap(st); old != nil {
+		old.stopTimers()
+	}
+}
+
+// keepSaving retries saving the current pair until it is saved, replaced,
+// or the session closed or collected; s.mu is held.
+func (s *session) keepSaving() {
+	if s.saving || s.closed || s.store == nil {
+		return
+	}
+	s.saving = true
+	go saveLoop(weak.Make(s), s.life.stop)
+}
+
+// saveLoop holds the session only while it saves, so that it does not keep
+// a dropped client alive.
+func saveLoop(ws weak.Pointer[session], stop <-chan struct{}) {
+	for failures := 1; ; failures++ {
+		t := time.NewTimer(retryAfter(failures, 0))
+		select {
+		case <-stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		s := ws.Value()
+		if s == nil || s.saveHeld() {
+			return
 		}
 	}
-	return st
 }
 
-// fresh reports whether st's access token can be used without a refresh.
-func (s *session) fresh(st *tokenState) bool {
-	switch {
-	case st.dead != nil || st.refreshAt.IsZero():
-		return false
-	case s.now != nil:
-		return s.now().Before(st.refreshAt)
-	default:
-		return !st.due.Load()
+// saveHeld saves the current pair if its save failed, and reports whether
+// there is nothing left to save.
+func (s *session) saveHeld() bool {
+	if l, ok := s.store.(TokenLocker); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+		unlock, err := l.Lock(ctx)
+		cancel()
+		if err != nil {
+			return false
+		}
+		defer unlock()
 	}
-}
-
-// publish makes st the current state and stops the timer of the one it
-// replaces; s.mu is held.
-func (s *session) publish(st *tokenState) {
-	if old := s.cur.Swap(st); old != nil && old.timer != nil {
-		old.timer.Stop()
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	s.mu.Lock()
+	st, unsaved := s.cur.Load(), s.unsaved
+	s.mu.Unlock()
+	var err error
+	if unsaved {
+		ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+		err = s.store.Save(ctx, st.token())
+		cancel()
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil && s.cur.Load() == st {
+		s.unsaved = false
+	}
+	if !s.unsaved {
+		s.saving = false
+	}
+	return !s.unsaved
 }
 
 // wait waits for the refresh in progress, if any.
 func (s *session) wait() {
-	s.mu.Lock()
-	f := s.flight
-	s.mu.Unlock()
-	if f != nil {
+	if f := s.flight.Load(); f != nil {
 		<-f.done
 	}
 }
 
-// set replaces the session's tokens and saves them.
-func (s *session) set(ctx context.Context, access, refresh string) error {
-	st := s.newState(access, refresh)
+// close stops the session's timers and its save retries, without waiting.
+// The session still works: it reads the clock from then on.
+func (s *session) close() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.life.end()
+	if cur := s.cur.Load(); cur.live {
+		s.cur.Store(cur.copyState(cur.dead))
+	}
+}
+
+// set replaces the session's tokens and saves them. A refresh in flight is
+// void: its result is neither saved nor used.
+func (s *session) set(ctx context.Context, access, refresh string) error {
+	st := newState(access, refresh, s.clock(), s.margin, false)
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	s.mu.Lock()
+	s.gen++
 	s.publish(st)
+	s.failures, s.lastErr, s.unsaved = 0, nil, false
+	s.retryAt.Store(0)
 	s.mu.Unlock()
-	if s.store != nil {
-		if err := s.store.Save(ctx, st.token()); err != nil {
-			return fmt.Errorf("wrapper: saving tokens: %w", err)
-		}
+	if s.store == nil {
+		return nil
+	}
+	if err := s.store.Save(ctx, st.token()); err != nil {
+		s.mu.Lock()
+		s.unsaved = true
+		s.keepSaving()
+		s.mu.Unlock()
+		return fmt.Errorf("wrapper: saving tokens: %w", err)
 	}
 	return nil
+}
+
+// refreshNow refreshes the session's tokens if refresh is its current
+// refresh token, sharing a refresh in flight; ok is false otherwise. It
+// returns the new state and the one it replaced.
+func (s *session) refreshNow(ctx context.Context, refresh string) (st, base *tokenState, ok bool, err error) {
+	s.mu.Lock()
+	cur := s.cur.Load()
+	if refresh == "" || cur.refresh != refresh || cur.dead != nil {
+		s.mu.Unlock()
+		return nil, nil, false, nil
+	}
+	f := s.flight.Load()
+	if f == nil {
+		f = s.start(ctx, cur, false)
+	} else {
+		f.join()
+	}
+	s.mu.Unlock()
+	if err := wait(ctx, f); err != nil {
+		return nil, nil, true, err
+	}
+	return f.st, f.base, true, f.err
 }
 
 // tokenSource is the [oauth2.TokenSource] of a session.

@@ -88,28 +88,96 @@ func meCtx(ctx context.Context, c *wrapper.Client, baseURL string) error {
 	return wrapper.CheckResponse(resp, body)
 }
 
-func TestSessionRefreshesAtTheMargin(t *testing.T) {
+// events collects a session's refresh events.
+type events chan wrapper.RefreshEvent
+
+func (e events) record(ev wrapper.RefreshEvent) { e <- ev }
+
+// next waits for the next event.
+func (e events) next(t *testing.T) wrapper.RefreshEvent {
+	t.Helper()
+	select {
+	case ev := <-e:
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no refresh event within 10s")
+		return wrapper.RefreshEvent{}
+	}
+}
+
+// none checks that no refresh happened.
+func (e events) none(t *testing.T) {
+	t.Helper()
+	select {
+	case ev := <-e:
+		t.Fatalf("unexpected refresh: %+v", ev)
+	default:
+	}
+}
+
+// cancelled is a context that has ended: a caller that had to wait for a
+// refresh with it would fail.
+func cancelled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// TestSessionStates steps through a token's life: fresh (used, no refresh),
+// stale (used at once while one refresh runs in the background), expired
+// (callers wait for the refresh, each under its own context).
+func TestSessionStates(t *testing.T) {
 	clock := newFakeClock()
 	srv := newSessionServer(t, clock, false)
 	access, refresh := srv.IssuePair(1)
+	evs := make(events, 10)
 	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh),
-		wrapper.WithClock(clock.Now), wrapper.WithRefreshMargin(time.Minute))
+		wrapper.WithClock(clock.Now), wrapper.WithRefreshMargin(time.Minute), wrapper.WithOnRefresh(evs.record))
 	require.NoError(t, err)
 
 	require.NoError(t, me(t, c, srv))
-	assert.Equal(t, 0, srv.Requests(wrappertest.RefreshRoute), "a fresh token needs no refresh")
+	clock.Advance(9*time.Minute - time.Second) // the refresh window starts a minute before exp
+	got, err := c.AccessToken(cancelled())
+	require.NoError(t, err)
+	assert.Equal(t, access, got)
+	evs.none(t)
+	assert.Equal(t, 0, srv.Requests(wrappertest.RefreshRoute), "fresh: no refresh")
 
-	clock.Advance(9*time.Minute - time.Second)
-	require.NoError(t, me(t, c, srv))
-	assert.Equal(t, 0, srv.Requests(wrappertest.RefreshRoute), "one second before the margin")
+	// Stale: the token comes at once, even to a caller that cannot wait, and
+	// one refresh runs in the background for all of them.
+	clock.Advance(31 * time.Second) // past the refresh point, wherever jitter put it
+	got, err = c.AccessToken(cancelled())
+	require.NoError(t, err)
+	assert.Equal(t, access, got, "the stale token, at once")
+	for range 50 {
+		_, err = c.AccessToken(cancelled())
+		require.NoError(t, err, "no caller waits")
+	}
+	ev := evs.next(t)
+	assert.True(t, ev.Background)
+	assert.NoError(t, ev.Err)
+	assert.False(t, ev.Rotated)
+	assert.Equal(t, clock.Now().Add(10*time.Minute), ev.Expiry)
+	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute))
+	renewed, err := c.AccessToken(cancelled())
+	require.NoError(t, err)
+	assert.NotEqual(t, access, renewed)
+	evs.none(t)
 
-	clock.Advance(2 * time.Second)
+	// Expired: a caller waits, so one that cannot wait gets its context's
+	// error, and one that can gets the new token.
+	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Delay: 100 * time.Millisecond})
+	clock.Advance(11 * time.Minute)
+	_, err = c.AccessToken(cancelled())
+	assert.ErrorIs(t, err, context.Canceled)
+	got, err = c.AccessToken(context.Background())
+	require.NoError(t, err)
+	assert.NotEqual(t, renewed, got)
+	ev = evs.next(t)
+	assert.False(t, ev.Background, "a caller waited")
+	assert.NoError(t, ev.Err)
+	assert.Equal(t, 2, srv.Requests(wrappertest.RefreshRoute))
 	require.NoError(t, me(t, c, srv))
-	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute), "one second into the margin")
-
-	require.NoError(t, me(t, c, srv))
-	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute), "the new token is fresh")
-	assert.Equal(t, 4, srv.Requests(wrappertest.MeRoute))
 }
 
 func TestSessionWithoutAccessTokenRefreshesFirst(t *testing.T) {
@@ -185,6 +253,18 @@ func (s *logStore) Load(context.Context) (*oauth2.Token, error) {
 	return s.saved, nil
 }
 
+func (s *logStore) setFail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = err
+}
+
+func (s *logStore) load() *oauth2.Token {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saved
+}
+
 func (s *logStore) Save(_ context.Context, tok *oauth2.Token) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -235,29 +315,50 @@ func TestSessionSavesRotatedTokensBeforeUsingThem(t *testing.T) {
 	assert.NotEqual(t, refresh, store.saved.RefreshToken)
 }
 
-func TestSessionReportsAFailedSave(t *testing.T) {
+// TestSessionKeepsAPairItFailedToSave: after a failed save, the session
+// uses the rotated pair it holds, never the spent pair left in the store,
+// and keeps trying to save it.
+func TestSessionKeepsAPairItFailedToSave(t *testing.T) {
 	clock := newFakeClock()
 	srv := newSessionServer(t, clock, true)
 	access, refresh := srv.IssuePair(1)
 	var log []string
 	store := &logStore{log: &log}
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithTokenStore(store), wrapper.WithClock(clock.Now))
+	evs := make(events, 10)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithTokenStore(store),
+		wrapper.WithClock(clock.Now), wrapper.WithOnRefresh(evs.record))
 	require.NoError(t, err)
 
-	store.fail = errors.New("disk full")
+	store.setFail(errors.New("disk full"))
 	clock.Advance(time.Hour)
-	err = me(t, c, srv)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "wrapper: saving refreshed tokens: disk full")
-	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute))
+	require.NoError(t, me(t, c, srv), "the caller gets the new token all the same")
+	ev := evs.next(t)
+	require.Error(t, ev.Err)
+	assert.Contains(t, ev.Err.Error(), "wrapper: saving refreshed tokens: disk full")
+	assert.False(t, ev.Expiry.IsZero())
+	assert.Equal(t, refresh, store.load().RefreshToken, "the store still holds the spent token")
+	store.setFail(nil)
 
-	// The rotated tokens stay in memory: the next call needs no refresh, and
-	// does not spend the old, blacklisted refresh token.
+	// The next refresh spends the rotated token held in memory, not the
+	// spent one in the store.
+	clock.Advance(time.Hour)
 	require.NoError(t, me(t, c, srv))
-	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute))
-	ts, err := c.TokenSource().Token()
-	require.NoError(t, err)
-	assert.NotEqual(t, access, ts.AccessToken)
+	ev = evs.next(t)
+	require.NoError(t, ev.Err)
+	assert.Equal(t, 2, srv.Requests(wrappertest.RefreshRoute))
+	assert.Equal(t, srv.LastRefreshToken(), store.load().RefreshToken)
+
+	// A save that fails and then works: the session saves the pair it holds
+	// by itself, without another refresh.
+	store.setFail(errors.New("disk full"))
+	clock.Advance(time.Hour)
+	require.NoError(t, me(t, c, srv))
+	require.Error(t, evs.next(t).Err)
+	store.setFail(nil)
+	require.Eventually(t, func() bool { return store.load().RefreshToken == srv.LastRefreshToken() },
+		10*time.Second, 50*time.Millisecond, "the held pair reaches the store")
+	assert.Equal(t, 3, srv.Requests(wrappertest.RefreshRoute))
+	require.NoError(t, c.Close())
 }
 
 func TestSessionFailsFastWhenDead(t *testing.T) {
@@ -335,20 +436,25 @@ func TestSessionCallerContextCancelsOnlyItsWait(t *testing.T) {
 	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute))
 }
 
+// TestSessionUnreadableExpiry: an access token without a readable exp is
+// used until the server rejects it, then refreshed once.
 func TestSessionUnreadableExpiry(t *testing.T) {
 	clock := newFakeClock()
 	srv := newSessionServer(t, clock, false)
 	_, refresh := srv.IssuePair(1)
 	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens("opaque-token", refresh), wrapper.WithClock(clock.Now))
 	require.NoError(t, err)
-	require.NoError(t, me(t, c, srv), "treated as expired and refreshed")
+	got, err := c.AccessToken(cancelled())
+	require.NoError(t, err)
+	assert.Equal(t, "opaque-token", got, "used as it is")
+	require.NoError(t, me(t, c, srv), "rejected, refreshed and replayed")
 	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute))
+	assert.Equal(t, 2, srv.Requests(wrappertest.MeRoute))
 
 	c, err = wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens("opaque-token", "garbage"), wrapper.WithClock(clock.Now))
 	require.NoError(t, err)
 	err = me(t, c, srv)
 	assert.ErrorIs(t, err, wrapper.ErrInvalidToken)
-	assert.Contains(t, err.Error(), "the access token was treated as expired: wrapper: token is not a JWT")
 }
 
 func TestNoSession(t *testing.T) {
@@ -378,7 +484,7 @@ func TestAPISendsTheAccessToken(t *testing.T) {
 	require.NoError(t, err)
 
 	// The refresh endpoint needs no token and gets none.
-	_, err = c.API().RefreshCreateWithResponse(context.Background(), apiRefreshBody(refresh))
+	_, err = c.API().RefreshCreateWithResponse(context.Background(), apiRefreshBody("another-refresh-token"))
 	require.NoError(t, err)
 	require.NoError(t, me(t, c, srv))
 	assert.Equal(t, []string{wrappertest.RefreshRoute + " ", wrappertest.MeRoute + " " + access}, log)
@@ -529,22 +635,29 @@ func TestSessionOptionsRejectBadInput(t *testing.T) {
 	}
 }
 
-// TestSessionRealClock: without WithClock, a timer marks the token due at
-// its refresh point.
+// TestSessionRealClock: without WithClock, timers mark the token stale and
+// expired: a stale token is used while the background refresh runs.
 func TestSessionRealClock(t *testing.T) {
-	srv := wrappertest.NewServer(wrappertest.Options{AccessLifetime: 2 * time.Second})
+	srv := wrappertest.NewServer(wrappertest.Options{AccessLifetime: 4 * time.Second})
 	t.Cleanup(srv.Close)
 	access, refresh := srv.IssuePair(1)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh))
+	evs := make(events, 10)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithOnRefresh(evs.record))
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
 
 	require.NoError(t, me(t, c, srv))
 	assert.Equal(t, 0, srv.Requests(wrappertest.RefreshRoute), "before the refresh point")
 
+	// The token lives 3 to 4 s from receipt (exp is in whole seconds); its
+	// window is the last half of that, and its refresh point in the first
+	// half of the window: 0.75 s before exp at the latest.
 	exp, err := wrapper.TokenExpiry(access)
 	require.NoError(t, err)
-	time.Sleep(time.Until(exp.Add(-time.Second)) + 100*time.Millisecond) // the margin is half the 2 s lifetime
+	time.Sleep(time.Until(exp.Add(-600 * time.Millisecond)))
 	require.NoError(t, me(t, c, srv))
+	ev := evs.next(t)
+	assert.True(t, ev.Background)
 	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute), "past the refresh point")
 	tok, err := c.TokenSource().Token()
 	require.NoError(t, err)

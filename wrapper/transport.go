@@ -23,11 +23,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// Elsewhere, and on the token endpoints, which take no Authorization
 	// header and whose 401 is about the token or password in the body
 	// (a replay would only send it twice), the request goes without the
-	// token.
+	// token. A refresh of the session's own refresh token is the session's
+	// refresh (see serveRefresh).
 	if !t.scope.covers(req) {
 		req, err := prepare(req, t.agent)
 		if err != nil {
 			return nil, err
+		}
+		if t.scope.refreshes(req) {
+			return t.s.serveRefresh(req, t.base.RoundTrip, false)
 		}
 		return t.base.RoundTrip(req)
 	}
@@ -55,6 +59,9 @@ type doer struct {
 
 func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	if !d.scope.covers(req) {
+		if d.scope.refreshes(req) {
+			return d.s.serveRefresh(req, d.hc.Do, true)
+		}
 		return d.hc.Do(req)
 	}
 	return d.s.do(req, d.hc.Do, true, d.ua)
@@ -123,7 +130,7 @@ func (s *session) do(req *http.Request, send func(*http.Request) (*http.Response
 		return resp, nil
 	}
 	drain(resp)
-	if st, err = s.renew(req.Context(), st); err != nil {
+	if st, err = s.reject(req.Context(), st); err != nil {
 		return nil, err
 	}
 	body := req.Body

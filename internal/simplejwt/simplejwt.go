@@ -127,6 +127,24 @@ func (s *Server) Pair(t testing.TB) (access, refresh string) {
 	return pair.Access, pair.Refresh
 }
 
+// PairIssuedAgo returns a pair as a login age ago would have issued it:
+// both tokens' iat and exp are age earlier than a login now would give, so
+// the access token may have expired already.
+func (s *Server) PairIssuedAgo(t testing.TB, age time.Duration) (access, refresh string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"age_seconds":%d}`, int(age/time.Second))
+	resp, err := http.Post(s.URL+"/api/v1/test/old-pair/", "application/json", bytes.NewBufferString(body))
+	if err != nil {
+		t.Fatalf("obtaining an old token pair: %v", err)
+	}
+	defer resp.Body.Close()
+	var pair struct{ Access, Refresh string }
+	if err := json.NewDecoder(resp.Body).Decode(&pair); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("obtaining an old token pair: status %d, decode error %v", resp.StatusCode, err)
+	}
+	return pair.Access, pair.Refresh
+}
+
 func flag(on bool) string {
 	if on {
 		return "1"

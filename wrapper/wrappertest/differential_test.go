@@ -2,9 +2,13 @@ package wrappertest_test
 
 import (
 	"cmp"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +125,96 @@ func TestDifferential(t *testing.T) {
 			for i := range want {
 				assert.Equal(t, want[i], got[i], "step %q", want[i].Step)
 			}
+		})
+	}
+}
+
+// decodeClaims returns a JWT's claims, read without verifying it.
+func decodeClaims(t *testing.T, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	require.Len(t, parts, 3)
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var claims map[string]any
+	require.NoError(t, json.Unmarshal(payload, &claims))
+	return claims
+}
+
+// describeClaims reduces a token's claims to what must match between
+// servers: the names, token_type and user_id as they are, jti's shape, and
+// iat and exp relative to the login (loginIat) and to now.
+func describeClaims(t *testing.T, token string, loginIat int64, now time.Time) map[string]any {
+	t.Helper()
+	c := decodeClaims(t, token)
+	about := func(v any, base int64) string {
+		n, ok := v.(float64)
+		require.True(t, ok, "a NumericDate: %v", v)
+		d := int64(n) - base
+		switch {
+		case d >= -2 && d <= 2:
+			return "≈ 0"
+		default:
+			return fmt.Sprintf("%+d min", int64(math.Round(float64(d)/60)))
+		}
+	}
+	out := map[string]any{}
+	for k, v := range c {
+		switch k {
+		case "jti":
+			s, _ := v.(string)
+			out[k] = fmt.Sprintf("%d hex digits: %t", len(s), regexp.MustCompile(`^[0-9a-f]+$`).MatchString(s))
+		case "iat":
+			out["iat - login"] = about(v, loginIat)
+			out["iat - now"] = about(v, now.Unix())
+		case "exp":
+			out["exp - now"] = about(v, now.Unix())
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// refreshClaims refreshes a pair issued ten minutes before now at baseURL,
+// and describes the claims of what the refresh returned.
+func refreshClaims(t *testing.T, baseURL, refresh string) map[string]any {
+	t.Helper()
+	loginIat := int64(decodeClaims(t, refresh)["iat"].(float64))
+	resp, err := http.Post(baseURL+"/api/v1/token/refresh/", "application/json", strings.NewReader(`{"refresh":"`+refresh+`"}`))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var body map[string]string
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	now := time.Now()
+	out := map[string]any{"access": describeClaims(t, body["access"], loginIat, now)}
+	if r, ok := body["refresh"]; ok {
+		out["refresh"] = describeClaims(t, r, loginIat, now)
+	}
+	return out
+}
+
+// TestDifferentialClaims compares the claims of refreshed tokens, decoded,
+// between the fake and a real SimpleJWT server, for a login ten minutes old:
+// the refreshed access token keeps the login's iat, and a rotated refresh
+// token gets a new one.
+func TestDifferentialClaims(t *testing.T) {
+	const age = 10 * time.Minute
+	for _, rotate := range []bool{false, true} {
+		name := map[bool]string{false: "rotation off", true: "rotation and blacklist"}[rotate]
+		t.Run(name, func(t *testing.T) {
+			real := simplejwt.Start(t, simplejwt.Options{Rotate: rotate, Blacklist: rotate})
+			_, refresh := real.PairIssuedAgo(t, age)
+			want := refreshClaims(t, real.URL, refresh)
+
+			fake := wrappertest.NewServer(wrappertest.Options{Rotate: rotate, Blacklist: rotate, AccessLifetime: 5 * time.Minute})
+			t.Cleanup(fake.Close)
+			_, refresh = fake.IssuePairAt(1, time.Now().Add(-age))
+			got := refreshClaims(t, fake.URL, refresh)
+
+			assert.Equal(t, want, got)
+			assert.Equal(t, "≈ 0", want["access"].(map[string]any)["iat - login"], "the access token copies the login's iat")
 		})
 	}
 }

@@ -102,11 +102,24 @@ func (s *Server) SetRotation(rotate, blacklist bool) {
 
 // IssuePair returns a new access and refresh token for the user, as a login
 // would.
+//
+// Tokens carry SimpleJWT's claims: token_type, exp, iat, jti and user_id. An
+// access token from a refresh copies the refresh token's iat, so its
+// exp - iat is not its lifetime; a rotated refresh token gets a new iat.
 func (s *Server) IssuePair(userID int) (access, refresh string) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.issue("access", userID, now), s.issue("refresh", userID, now)
+	return s.issue("access", userID, now, now), s.issue("refresh", userID, now, now)
+}
+
+// IssuePairAt returns a new pair for the user as a login at issuedAt would
+// have, such as minutes ago: both tokens' iat is issuedAt, and their exp is
+// issuedAt plus their lifetime.
+func (s *Server) IssuePairAt(userID int, issuedAt time.Time) (access, refresh string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issue("access", userID, issuedAt, issuedAt), s.issue("refresh", userID, issuedAt, issuedAt)
 }
 
 // LastRefreshToken returns the refresh token the server issued last, by
@@ -132,13 +145,14 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-// issue signs a token of typ; s.mu is held.
-func (s *Server) issue(typ string, userID int, now time.Time) string {
+// issue signs a token of typ, issued at iat and living from now; s.mu is
+// held.
+func (s *Server) issue(typ string, userID int, now, iat time.Time) string {
 	lifetime := cmpOr(s.opts.AccessLifetime, 7*24*time.Hour)
 	if typ == "refresh" {
 		lifetime = cmpOr(s.opts.RefreshLifetime, 30*24*time.Hour)
 	}
-	tok := sign(s.key, claims{TokenType: typ, Exp: now.Add(lifetime).Unix(), Iat: now.Unix(), Jti: newJTI(), UserID: userID})
+	tok := sign(s.key, claims{TokenType: typ, Exp: now.Add(lifetime).Unix(), Iat: iat.Unix(), Jti: newJTI(), UserID: userID})
 	if typ == "refresh" {
 		s.lastRefresh = tok
 	}
@@ -215,12 +229,15 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		unauthorized(w, api.ErrorDetail{Detail: "Token has wrong type", Code: "token_not_valid"})
 		return
 	}
-	resp := api.TokenRefresh{Access: s.issue("access", c.UserID, now)}
+	// As SimpleJWT does, the access token copies the refresh token's iat
+	// (the time of the login or of the last rotation); a rotated refresh
+	// token is issued now.
+	resp := api.TokenRefresh{Access: s.issue("access", c.UserID, now, time.Unix(c.Iat, 0))}
 	if s.opts.Rotate {
 		if s.opts.Blacklist {
 			s.blacklisted[c.Jti] = true
 		}
-		resp.Refresh = s.issue("refresh", c.UserID, now)
+		resp.Refresh = s.issue("refresh", c.UserID, now, now)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -7,6 +7,11 @@ Run with Debian's /usr/bin/python3. Settings come from the environment:
   BLACKLIST_AFTER_ROTATION "1" to blacklist rotated refresh tokens
   ACCESS_LIFETIME_SECONDS  access token lifetime (default 300)
 It prints "ready" on stdout once it accepts connections.
+
+Besides SimpleJWT's own views it serves POST /api/v1/test/old-pair/
+{"age_seconds": N}: a pair for alice as a login N seconds ago would have
+issued it (iat and exp of both tokens N seconds earlier), for tests of
+refresh tokens minutes old without waiting minutes.
 """
 import os
 import sys
@@ -55,6 +60,7 @@ from django.urls import path  # noqa: E402
 from rest_framework.permissions import IsAuthenticated  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
 from rest_framework.views import APIView  # noqa: E402
+from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView  # noqa: E402
 
 
@@ -67,7 +73,23 @@ class Me(APIView):
         return Response({"user_id": request.user.id})
 
 
+class OldPair(APIView):
+    """A pair issued age_seconds ago, for tests."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def post(self, request):
+        age = timedelta(seconds=int(request.data.get("age_seconds", 0)))
+        refresh = RefreshToken.for_user(User.objects.get(username="alice"))
+        refresh.current_time = refresh.current_time - age
+        refresh.set_iat(at_time=refresh.current_time)
+        refresh.set_exp(from_time=refresh.current_time)
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+
+
 urlpatterns = [
+    path("api/v1/test/old-pair/", OldPair.as_view()),
     path("api/v1/token/", TokenObtainPairView.as_view()),
     path("api/v1/token/refresh/", TokenRefreshView.as_view()),
     path("api/v1/me/", Me.as_view()),
