@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -40,6 +41,7 @@ type Client struct {
 	maxBody   int64
 	own       *http.Transport // the SDK's own transport, if the client uses it
 	traced    bool            // requests go through an *http.Transport: see sendTrace
+	log       *logger         // nil: no records
 }
 
 // New returns a client configured by opts. Without options it talks to
@@ -87,7 +89,7 @@ func New(opts ...Option) (*Client, error) {
 	// Refresh and session-died records come from the session's refresh
 	// events.
 	cfg.onRefresh = lg.onRefresh(cfg.onRefresh)
-	c := &Client{baseURL: cfg.baseURL, userAgent: cfg.userAgent, maxBody: cfg.maxBody}
+	c := &Client{baseURL: cfg.baseURL, userAgent: cfg.userAgent, maxBody: cfg.maxBody, log: lg}
 	base := hc.Transport
 	if base == nil {
 		if c.own = sdkTransport(); c.own != nil {
@@ -123,7 +125,7 @@ func New(opts ...Option) (*Client, error) {
 				return nil, err
 			}
 		}
-		if c.session, err = newSession(&cfg, c.RefreshToken); err != nil {
+		if c.session, err = newSession(&cfg, c.exchange); err != nil {
 			return nil, err
 		}
 		scope, ua := newAuthScope(c.baseURL), headerValue(cfg.userAgent)
@@ -324,6 +326,22 @@ func (c *Client) LogValue() slog.Value {
 // resolve, no connection, a failed TLS handshake or certificate check, a
 // context done before the request was written) does not.
 func (c *Client) RefreshToken(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
+	start := time.Now()
+	tok, err := c.exchange(ctx, refresh)
+	// A session reports its own refreshes; this is a caller's, such as the
+	// aisquare command's.
+	ev := RefreshEvent{Duration: time.Since(start), Err: err}
+	if err == nil {
+		ev.Rotated = tok.Refresh != ""
+		ev.Expiry, _ = TokenExpiry(tok.Access)
+	}
+	c.log.refresh(ev)
+	return tok, err
+}
+
+// exchange is [Client.RefreshToken] without its record: a session's refresh
+// function, whose attempts the session reports as [RefreshEvent]s.
+func (c *Client) exchange(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
 	refresh = strings.TrimSpace(refresh)
 	if refresh == "" {
 		return nil, ErrEmptyToken
@@ -379,7 +397,7 @@ func (c *Client) decodeResponse(resp *http.Response, v any, secrets ...string) e
 		return err
 	}
 	if tooLarge {
-		return newMalformed(resp, fmt.Sprintf("body exceeds %d bytes", c.maxBody), nil)
+		return newMalformed(resp, "body too long", err) // matches ErrResponseTooLarge too
 	}
 	if len(body) == 0 {
 		return newMalformed(resp, "empty body", nil)

@@ -305,7 +305,7 @@ func TestRefreshTokenBadResponses(t *testing.T) {
 		{"huge body", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"access":"`+strings.Repeat("a", 5<<20)+`"}`)
-		}, nil, "200 OK: malformed response: body exceeds 4194304 bytes", wrapper.ErrMalformedResponse},
+		}, nil, "200 OK: malformed response: body too long: wrapper: response body too large: over 4194304 bytes", wrapper.ErrMalformedResponse},
 		{"dropped connection", func(w http.ResponseWriter, r *http.Request) {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {

@@ -208,7 +208,8 @@ func TestLogNothingWithRetriesOff(t *testing.T) {
 	c := newClient(t, reply(503, "text/html", "busy"), wrapper.WithMaxRetries(0), withLogger)
 	_, err := c.RefreshToken(context.Background(), secret)
 	require.ErrorIs(t, err, wrapper.ErrServer)
-	assert.Empty(t, logs.String(), "with retries off, none is given up")
+	assert.Empty(t, logs.records("retr"), "with retries off, none is given up")
+	assert.Len(t, logs.records("token refresh failed"), 1)
 }
 
 // TestRetryBudget: against a server that always answers 503, 100
@@ -404,4 +405,39 @@ type countingRoundTripper struct {
 func (c *countingRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return c.base.RoundTrip(r)
+}
+
+// TestLogRefreshTokenCall: a caller's own RefreshToken is recorded at Info
+// (the aisquare command refreshes this way), and a session's refresh is
+// recorded once, not once by the session and again by RefreshToken.
+func TestLogRefreshTokenCall(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true})
+	t.Cleanup(srv.Close)
+	access, refresh := srv.IssuePair(1)
+
+	rec, withLogger := newLogRecorder(slog.LevelInfo)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), withLogger)
+	require.NoError(t, err)
+	tok, err := c.RefreshToken(context.Background(), refresh)
+	require.NoError(t, err)
+	got := rec.records("token refreshed")
+	require.Len(t, got, 1)
+	assert.True(t, got[0].Attrs["rotated"].Bool())
+	_, err = c.RefreshToken(context.Background(), refresh) // spent by the rotation
+	require.ErrorIs(t, err, wrapper.ErrInvalidToken)
+	assert.Len(t, rec.records("session died"), 1)
+	assert.NotContains(t, rec.String(), refresh)
+	assert.NotContains(t, rec.String(), tok.Refresh)
+
+	rec, withLogger = newLogRecorder(slog.LevelInfo)
+	refreshed := make(chan struct{}, 1)
+	s, err := wrapper.New(wrapper.WithBaseURL(srv.URL), withLogger, wrapper.WithTokens(access, tok.Refresh),
+		wrapper.WithOnRefresh(func(wrapper.RefreshEvent) { refreshed <- struct{}{} }))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	require.NoError(t, s.SetTokens(context.Background(), "", tok.Refresh)) // no access token: due now
+	_, err = s.AccessToken(context.Background())
+	require.NoError(t, err)
+	<-refreshed
+	assert.Len(t, rec.records("token refreshed"), 1, "one record for one refresh")
 }

@@ -174,7 +174,8 @@ func TestResponseBodyCap(t *testing.T) {
 	c := newClient(t, huge)
 	_, err := c.RefreshToken(context.Background(), secret)
 	assert.ErrorIs(t, err, wrapper.ErrMalformedResponse)
-	assert.Contains(t, err.Error(), "body exceeds 4194304 bytes")
+	assert.ErrorIs(t, err, wrapper.ErrResponseTooLarge)
+	assert.Contains(t, err.Error(), "body too long: wrapper: response body too large: over 4194304 bytes")
 
 	// Through the generated client, with a smaller cap.
 	c = newClient(t, reply(200, "application/json", `{"access":"`+strings.Repeat("a", 100)+`"}`), wrapper.WithMaxResponseBytes(64))

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
 
@@ -80,4 +82,25 @@ func TestBadLogEnv(t *testing.T) {
 	r := aisquare(t, []string{"AISQUARE_LOG=loud", "AISQUARE_REFRESH_TOKEN=x"}, "", "refresh", "--base-url", "http://127.0.0.1:1")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, `invalid $AISQUARE_LOG "loud"`)
+}
+
+// TestVerboseLogsRefreshes: --verbose records the refreshes the command
+// makes itself, against the real backend.
+func TestVerboseLogsRefreshes(t *testing.T) {
+	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true, AccessLifetime: 30 * time.Second})
+	_, refresh := srv.Pair(t)
+	r := aisquare(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL, "--verbose")
+	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+	assert.Contains(t, r.stderr, "token refreshed", "refresh --verbose")
+	assert.NotContains(t, r.stderr, refresh)
+
+	store := filepath.Join(t.TempDir(), "cfg", "session.json")
+	access, refresh := srv.Pair(t)
+	r = aisquare(t, nil, access+"\n"+refresh+"\n", "session", "set", "--store", store, "--base-url", srv.URL)
+	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+	r = aisquare(t, nil, "", "token", "--store", store, "--verbose") // a 30-second token is due within the minute's margin
+	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+	assert.NotEqual(t, access, strings.TrimSpace(r.stdout), "token refreshed it")
+	assert.Contains(t, r.stderr, "token refreshed", "token --verbose")
+	assert.NotContains(t, r.stderr, access)
 }
