@@ -1,0 +1,174 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2"
+)
+
+// leasePoll is the mean wait between two tries to take a lease another
+// holder has; each wait is jittered by half of it, so that replicas waiting
+// together do not try together.
+const leasePoll = 50 * time.Millisecond
+
+// releaseTimeout bounds the release of a lease, which runs after the
+// caller's context may have ended.
+const releaseTimeout = 2 * time.Second
+
+// lease is the lease this process holds.
+type lease struct {
+	owner  string
+	gen    int64 // the generation Load saw under the lease
+	loaded bool  // whether Load ran under the lease
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+// pendingSave is a pair Redis did not take: saved over gen at the store's
+// next use.
+type pendingSave struct {
+	gen int64
+	tok *oauth2.Token
+}
+
+// releaseScript deletes the lease only if its owner is ARGV[1].
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// renewScript extends the lease to ARGV[2] milliseconds only if its owner is
+// ARGV[1].
+var renewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
+// Lock takes the lease, waiting while another holder has it, until ctx
+// ends. The lease is renewed until unlock is called, which releases it if
+// this holder still owns it. A save under the lease succeeds only over the
+// generation [Store.Load] loaded under it.
+func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("redisstore: waiting for the lease %q: %w", s.leaseKey, ctx.Err())
+	}
+	defer func() {
+		if err != nil {
+			<-s.sem
+		}
+	}()
+
+	owner := rand.Text()
+	for {
+		ok, err := s.rdb.SetNX(ctx, s.leaseKey, owner, s.ttl).Result()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("redisstore: waiting for the lease %q: %w", s.leaseKey, ctx.Err())
+			}
+			return nil, redisError("taking the lease", s.leaseKey, err)
+		}
+		if ok {
+			break
+		}
+		t := time.NewTimer(leasePoll/2 + mrand.N(leasePoll))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("redisstore: waiting for the lease %q, held by another replica: %w", s.leaseKey, ctx.Err())
+		}
+	}
+
+	l := &lease{owner: owner, stop: make(chan struct{}), done: make(chan struct{})}
+	s.mu.Lock()
+	s.held = l
+	s.mu.Unlock()
+	go s.renew(l)
+	s.flush(ctx)
+
+	var once sync.Once
+	return func() { once.Do(func() { s.release(l) }) }, nil
+}
+
+// renew extends l every third of its time-to-live until it is stopped or
+// lost. A holder that loses it goes on, fenced: its save fails if another
+// replica saved in the meantime.
+func (s *Store) renew(l *lease) {
+	defer close(l.done)
+	tick := time.NewTicker(s.ttl / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.ttl/3)
+		n, err := renewScript.Run(ctx, s.rdb, []string{s.leaseKey}, l.owner, s.ttl.Milliseconds()).Int64()
+		cancel()
+		if err == nil && n == 0 {
+			return // lapsed, and maybe taken by another replica
+		}
+	}
+}
+
+// release stops renewing l and deletes it if this holder still owns it.
+func (s *Store) release(l *lease) {
+	close(l.stop)
+	<-l.done
+	s.mu.Lock()
+	if s.held == l {
+		s.held = nil
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	// If Redis does not answer, the lease lapses by itself.
+	_ = releaseScript.Run(ctx, s.rdb, []string{s.leaseKey}, l.owner).Err()
+	<-s.sem
+}
+
+// keep remembers tok, which a save over gen failed to write for a reason
+// other than a conflict or a corrupt value, to save it later.
+func (s *Store) keep(err error, gen int64, tok *oauth2.Token) {
+	if err == nil || errors.Is(err, ErrConflict) || errors.Is(err, ErrCorrupt) {
+		return
+	}
+	cp := *tok
+	s.mu.Lock()
+	s.pending = &pendingSave{gen: gen, tok: &cp}
+	s.mu.Unlock()
+}
+
+// flush saves the pair Redis did not take, if any, unless a newer pair is
+// there by now; if Redis still does not answer, it stays pending.
+func (s *Store) flush(ctx context.Context) {
+	s.mu.Lock()
+	p := s.pending
+	s.mu.Unlock()
+	if p == nil {
+		return
+	}
+	_, err := s.swap(ctx, p.gen, p.tok)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending != p {
+		return // superseded by a save meanwhile
+	}
+	if err == nil || errors.Is(err, ErrConflict) || errors.Is(err, ErrCorrupt) {
+		s.pending = nil
+	}
+}
