@@ -28,8 +28,10 @@
 // store never overwrites it: delete the key to start over.
 //
 // When Redis does not answer, the store's errors say so and wrap go-redis's
-// error. A pair that could not be saved is kept in memory and saved at the
-// store's next use once Redis answers, unless a newer pair is there by then.
+// error. A pair that could not be saved is kept in memory and saved once
+// Redis answers again, unless a newer pair is there by then; a holder keeps
+// the lease until then, so that no other replica spends the refresh token
+// this one already spent.
 //
 // This package is the only one of the SDK that needs go-redis: a program
 // that imports [wrapper] alone does not compile it.

@@ -32,10 +32,11 @@ type lease struct {
 }
 
 // pendingSave is a pair Redis did not take: saved over gen at the store's
-// next use.
+// next use, or before the lease it was saved under is released.
 type pendingSave struct {
-	gen int64
-	tok *oauth2.Token
+	gen   int64
+	tok   *oauth2.Token
+	lease *lease // the lease it was saved under; nil if none
 }
 
 // releaseScript deletes the lease only if its owner is ARGV[1].
@@ -125,10 +126,46 @@ func (s *Store) renew(l *lease) {
 	}
 }
 
-// release stops renewing l and deletes it if this holder still owns it.
+// release stops renewing l and deletes it if this holder still owns it. If
+// Redis did not take a pair saved under l, the lease is kept, and renewed,
+// until the pair is saved or superseded: a replica that took the lease
+// before then would load the pair this one spent.
 func (s *Store) release(l *lease) {
 	close(l.stop)
 	<-l.done
+	s.mu.Lock()
+	p := s.pending
+	s.mu.Unlock()
+	if p != nil && p.lease == l {
+		go s.drain(l)
+		return
+	}
+	s.finish(l)
+}
+
+// drain tries to save the pending pair of l until it is saved or
+// superseded, renewing l meanwhile while this holder owns it, then releases
+// it.
+func (s *Store) drain(l *lease) {
+	for {
+		time.Sleep(leasePoll/2 + mrand.N(leasePoll))
+		ctx, cancel := context.WithTimeout(context.Background(), s.ttl/3)
+		_ = renewScript.Run(ctx, s.rdb, []string{s.leaseKey}, l.owner, s.ttl.Milliseconds()).Err()
+		s.flush(ctx)
+		cancel()
+		s.mu.Lock()
+		p := s.pending
+		s.mu.Unlock()
+		if p == nil || p.lease != l {
+			break
+		}
+	}
+	s.finish(l)
+}
+
+// finish forgets l, deletes it if this holder still owns it, and lets
+// another caller in this process take the lease.
+func (s *Store) finish(l *lease) {
 	s.mu.Lock()
 	if s.held == l {
 		s.held = nil
@@ -143,13 +180,13 @@ func (s *Store) release(l *lease) {
 
 // keep remembers tok, which a save over gen failed to write for a reason
 // other than a conflict or a corrupt value, to save it later.
-func (s *Store) keep(err error, gen int64, tok *oauth2.Token) {
+func (s *Store) keep(err error, gen int64, tok *oauth2.Token, l *lease) {
 	if err == nil || errors.Is(err, ErrConflict) || errors.Is(err, ErrCorrupt) {
 		return
 	}
 	cp := *tok
 	s.mu.Lock()
-	s.pending = &pendingSave{gen: gen, tok: &cp}
+	s.pending = &pendingSave{gen: gen, tok: &cp, lease: l}
 	s.mu.Unlock()
 }
 

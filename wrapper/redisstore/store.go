@@ -157,24 +157,26 @@ func (s *Store) get(ctx context.Context) (*value, error) {
 // over the generation loaded; otherwise only if the stored refresh token is
 // not newer than tok's (by their iat claims). Either way it returns an error
 // matching [ErrConflict] and leaves the key as it is when it does not
-// succeed. If Redis does not answer, the pair is kept and saved at the
-// store's next use once Redis answers, unless a newer pair is there by then.
+// succeed. If Redis does not answer, the pair is kept in memory and saved
+// once Redis answers again, unless a newer pair is there by then; under the
+// lease, the lease is kept until then.
 func (s *Store) Save(ctx context.Context, tok *oauth2.Token) error {
 	if tok == nil || strings.TrimSpace(tok.RefreshToken) == "" {
 		return fmt.Errorf("redisstore: refusing to save key %q: no refresh token", s.key)
 	}
 	s.mu.Lock()
 	s.pending = nil // a newer pair supersedes one Redis did not take
-	fenced, gen := false, int64(0)
-	if s.held != nil && s.held.loaded {
-		fenced, gen = true, s.held.gen
+	held := s.held
+	fenced, gen := held != nil && held.loaded, int64(0)
+	if fenced {
+		gen = held.gen
 	}
 	s.mu.Unlock()
 
 	if fenced {
 		next, err := s.swap(ctx, gen, tok)
 		if err != nil {
-			s.keep(err, gen, tok)
+			s.keep(err, gen, tok, held)
 			return err
 		}
 		s.mu.Lock()
@@ -202,7 +204,7 @@ func (s *Store) Save(ctx context.Context, tok *oauth2.Token) error {
 		}
 		_, err = s.swap(ctx, gen, tok)
 		if !errors.Is(err, ErrConflict) {
-			s.keep(err, gen, tok)
+			s.keep(err, gen, tok, nil)
 			return err
 		}
 	}

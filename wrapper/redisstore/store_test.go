@@ -362,8 +362,14 @@ func TestAPairRedisDidNotTakeIsSavedWhenRedisComesBack(t *testing.T) {
 	unlock()
 
 	srv.Start()
-	got, err := s.Load(ctx)
+	// Another replica that takes the lease gets the rotated pair, not the
+	// one its holder spent.
+	b := redisstore.New(client(), "session")
+	unlockB, err := b.Lock(ctx)
 	require.NoError(t, err)
+	got, err := b.Load(ctx)
+	require.NoError(t, err)
+	unlockB()
 	assert.Equal(t, rotated.RefreshToken, got.RefreshToken, "the rotated pair was lost")
 	assert.Equal(t, float64(2), stored(t, rdb, "session")["generation"])
 }
