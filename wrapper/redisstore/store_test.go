@@ -406,4 +406,3 @@ func TestNewPanicsOnMisuse(t *testing.T) {
 	assert.Panics(t, func() { redisstore.New(rdb, "") })
 	assert.Panics(t, func() { redisstore.WithLeaseTTL(time.Millisecond) })
 }
-
