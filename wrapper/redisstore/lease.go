@@ -13,10 +13,14 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// leasePoll is the mean wait between two tries to take a lease another
-// holder has; each wait is jittered by half of it, so that replicas waiting
-// together do not try together.
-const leasePoll = 50 * time.Millisecond
+// A replica waiting for a lease another holder has tries again after
+// leasePollMin, then after twice as long each time up to leasePoll. Each
+// wait is jittered by half of it, so that replicas waiting together do not
+// try together.
+const (
+	leasePollMin = 2 * time.Millisecond
+	leasePoll    = 50 * time.Millisecond
+)
 
 // releaseTimeout bounds the release of a lease, which runs after the
 // caller's context may have ended.
@@ -73,7 +77,7 @@ func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
 	}()
 
 	owner := rand.Text()
-	for {
+	for wait := leasePollMin; ; wait = min(2*wait, leasePoll) {
 		ok, err := s.rdb.SetNX(ctx, s.leaseKey, owner, s.ttl).Result()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -84,7 +88,7 @@ func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
 		if ok {
 			break
 		}
-		t := time.NewTimer(leasePoll/2 + mrand.N(leasePoll))
+		t := time.NewTimer(wait/2 + mrand.N(wait))
 		select {
 		case <-t.C:
 		case <-ctx.Done():
