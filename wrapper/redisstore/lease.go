@@ -3,14 +3,12 @@ package redisstore
 import (
 	"context"
 	"crypto/rand"
-	"errors"
-	"fmt"
+		"fmt"
 	mrand "math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/oauth2"
 )
 
 // A replica waiting for a lease another holder has tries again after
@@ -33,14 +31,6 @@ type lease struct {
 	loaded bool  // whether Load ran under the lease
 	stop   chan struct{}
 	done   chan struct{}
-}
-
-// pendingSave is a pair Redis did not take: saved over gen at the store's
-// next use, or before the lease it was saved under is released.
-type pendingSave struct {
-	gen   int64
-	tok   *oauth2.Token
-	lease *lease // the lease it was saved under; nil if none
 }
 
 // releaseScript deletes the lease only if its owner is ARGV[1].
@@ -180,36 +170,4 @@ func (s *Store) finish(l *lease) {
 	// If Redis does not answer, the lease lapses by itself.
 	_ = releaseScript.Run(ctx, s.rdb, []string{s.leaseKey}, l.owner).Err()
 	<-s.sem
-}
-
-// keep remembers tok, which a save over gen failed to write for a reason
-// other than a conflict or a corrupt value, to save it later.
-func (s *Store) keep(err error, gen int64, tok *oauth2.Token, l *lease) {
-	if err == nil || errors.Is(err, ErrConflict) || errors.Is(err, ErrCorrupt) {
-		return
-	}
-	cp := *tok
-	s.mu.Lock()
-	s.pending = &pendingSave{gen: gen, tok: &cp, lease: l}
-	s.mu.Unlock()
-}
-
-// flush saves the pair Redis did not take, if any, unless a newer pair is
-// there by now; if Redis still does not answer, it stays pending.
-func (s *Store) flush(ctx context.Context) {
-	s.mu.Lock()
-	p := s.pending
-	s.mu.Unlock()
-	if p == nil {
-		return
-	}
-	_, err := s.swap(ctx, p.gen, p.tok)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pending != p {
-		return // superseded by a save meanwhile
-	}
-	if err == nil || errors.Is(err, ErrConflict) || errors.Is(err, ErrCorrupt) {
-		s.pending = nil
-	}
 }

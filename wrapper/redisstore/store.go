@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,8 +40,9 @@ type Store struct {
 	sem chan struct{} // held with the lease: one holder in this process
 
 	mu      sync.Mutex
-	held    *lease       // the lease this process holds, if any
-	pending *pendingSave // a pair Redis did not take, if any
+	held    *lease            // the lease this process holds, if any
+	pending *pendingSave      // a pair Redis did not take, if any
+	refused [sha256.Size]byte // the fingerprint of the refresh token a fenced save refused last
 }
 
 var (
@@ -154,39 +156,60 @@ func (s *Store) get(ctx context.Context) (*value, error) {
 }
 
 // Save stores tok. Under the lease, after [Store.Load], it succeeds only
-// over the generation loaded; otherwise only if the stored refresh token is
-// not newer than tok's (by their iat claims). Either way it returns an error
-// matching [ErrConflict] and leaves the key as it is when it does not
-// succeed. If Redis does not answer, the pair is kept in memory and saved
-// once Redis answers again, unless a newer pair is there by then; under the
-// lease, the lease is kept until then.
+// over the generation loaded. Otherwise it succeeds unless the stored
+// refresh token is newer than tok's (by their iat claims), or tok is a pair
+// this store's fenced save already refused. When it does not succeed for
+// these reasons it returns an error matching [ErrConflict] and leaves the
+// key as it is. If Redis does not answer, the pair is kept in memory and
+// saved once Redis answers again, unless a newer pair is there by then;
+// under the lease, the lease is kept until then.
 func (s *Store) Save(ctx context.Context, tok *oauth2.Token) error {
 	if tok == nil || strings.TrimSpace(tok.RefreshToken) == "" {
 		return fmt.Errorf("redisstore: refusing to save key %q: no refresh token", s.key)
 	}
 	s.mu.Lock()
-	s.pending = nil // a newer pair supersedes one Redis did not take
 	held := s.held
-	fenced, gen := held != nil && held.loaded, int64(0)
+	fenced := held != nil && held.loaded
+	gen := int64(0)
 	if fenced {
 		gen = held.gen
 	}
 	s.mu.Unlock()
 
-	if fenced {
-		next, err := s.swap(ctx, gen, tok)
-		if err != nil {
-			s.keep(err, gen, tok, held)
-			return err
-		}
+	if !fenced {
+		err := s.saveNewest(ctx, tok)
+		s.keep(err, &pendingSave{tok: tok})
+		return err
+	}
+	next, err := s.swap(ctx, gen, tok)
+	switch {
+	case err == nil:
 		s.mu.Lock()
-		if s.held != nil {
-			s.held.gen = next
+		if s.held == held {
+			held.gen = next
 		}
 		s.mu.Unlock()
-		return nil
+	case errors.Is(err, ErrConflict):
+		// The pair was refreshed from a replaced generation: no later save
+		// of it, such as a retry outside the lease, may land either.
+		s.mu.Lock()
+		s.refused = fingerprint(tok.RefreshToken)
+		s.mu.Unlock()
+	default:
+		s.keep(err, &pendingSave{tok: tok, fenced: true, gen: gen, lease: held})
 	}
+	return err
+}
 
+// saveNewest stores tok unless the key holds a newer refresh token, or tok
+// is the pair a fenced save refused.
+func (s *Store) saveNewest(ctx context.Context, tok *oauth2.Token) error {
+	s.mu.Lock()
+	refused := s.refused == fingerprint(tok.RefreshToken)
+	s.mu.Unlock()
+	if refused {
+		return fmt.Errorf("%w: key %q: the pair being saved was refreshed from a generation another replica replaced", ErrConflict, s.key)
+	}
 	for range saveTries {
 		cur, err := s.get(ctx)
 		if err != nil {
@@ -202,14 +225,15 @@ func (s *Store) Save(ctx context.Context, tok *oauth2.Token) error {
 			}
 			gen = cur.Generation
 		}
-		_, err = s.swap(ctx, gen, tok)
-		if !errors.Is(err, ErrConflict) {
-			s.keep(err, gen, tok, nil)
+		if _, err = s.swap(ctx, gen, tok); !errors.Is(err, ErrConflict) {
 			return err
 		}
 	}
 	return fmt.Errorf("%w: key %q changed %d times while saving", ErrConflict, s.key, saveTries)
 }
+
+// fingerprint identifies a refresh token without keeping it.
+func fingerprint(refresh string) [sha256.Size]byte { return sha256.Sum256([]byte(refresh)) }
 
 // newer reports whether refresh token a was issued after b; false if either
 // time is unreadable.

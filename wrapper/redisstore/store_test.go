@@ -265,10 +265,14 @@ func TestSaveUnderALapsedLeaseCannotOverwriteANewerPair(t *testing.T) {
 	unlockB()
 
 	// A wakes with a pair refreshed from generation 1, issued even later.
-	err = a.Save(ctx, pair(t0.Add(2*time.Second), "a"))
+	pa := pair(t0.Add(2*time.Second), "a")
+	err = a.Save(ctx, pa)
 	require.ErrorIs(t, err, redisstore.ErrConflict)
 	assert.Contains(t, err.Error(), "generation 2")
 	unlockA()
+	// Nor does a retry of the same save outside the lease land, though its
+	// refresh token is the newest by iat.
+	require.ErrorIs(t, a.Save(ctx, pa), redisstore.ErrConflict)
 
 	v := stored(t, rdb, "session")
 	assert.Equal(t, pb.RefreshToken, v["refresh"], "A overwrote B's pair")
@@ -360,6 +364,8 @@ func TestAPairRedisDidNotTakeIsSavedWhenRedisComesBack(t *testing.T) {
 	rotated := pair(t0.Add(time.Second), "1")
 	require.Error(t, s.Save(ctx, rotated))
 	unlock()
+	// The session tries again, outside the lease, while Redis is still down.
+	require.Error(t, s.Save(ctx, rotated))
 
 	srv.Start()
 	// Another replica that takes the lease gets the rotated pair, not the
