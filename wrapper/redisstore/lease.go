@@ -3,7 +3,7 @@ package redisstore
 import (
 	"context"
 	"crypto/rand"
-		"fmt"
+	"fmt"
 	mrand "math/rand/v2"
 	"sync"
 	"time"
