@@ -156,6 +156,11 @@ func TestFleetLosesNoRotatedPairWhenRedisRestarts(t *testing.T) {
 		}
 	}
 	t.Logf("%d calls failed while Redis was down", failed)
+	for _, r := range fleet {
+		for _, msg := range r.failures() {
+			assert.Contains(t, msg, "Redis", "a call failed for another reason than Redis being down")
+		}
+	}
 	require.Positive(t, saveErrors, "no save came while Redis was down: the test did not test a lost save")
 	refresh, gen := storedPair(t, rdb, "fleet")
 	assert.Equal(t, refreshed+1, gen, "%d refreshes succeeded, but the key is at generation %d (seeded at 1)", refreshed, gen)
@@ -208,6 +213,19 @@ func TestPausedHolderCannotOverwriteTheNewerPair(t *testing.T) {
 	refresh, gen := storedPair(t, rdb, "fleet")
 	assert.Equal(t, newer, refresh, "the paused holder overwrote the newer pair")
 	assert.Equal(t, genBefore+1, gen)
+
+	// However the replica's session handles the refusal (trying the save
+	// again, say), the refused pair never lands.
+	refused := save.Pair
+	require.NotEmpty(t, refused)
+	paused.wait(t, 30*time.Second)
+	for _, e := range paused.Events() {
+		if e.Ev == "save" && e.Pair == refused {
+			assert.NotEmpty(t, e.Err, "a later save of the refused pair succeeded")
+		}
+	}
+	refresh, _ = storedPair(t, rdb, "fleet")
+	assert.NotEqual(t, refused, fingerprint(refresh), "the key holds the refused pair")
 }
 
 // firstRefreshing waits for the first "refreshing" event of any of rs that

@@ -3,6 +3,8 @@ package redisstore_test
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -76,6 +78,7 @@ type event struct {
 	Failed      int64  `json:"failed"`
 	Blacklisted int64  `json:"blacklisted"`
 	Refreshes   int64  `json:"refreshes"`
+	Pair        string `json:"pair"`
 }
 
 // Time is when the event happened.
@@ -232,6 +235,12 @@ func storedPair(t *testing.T, rdb *redis.Client, key string) (refresh string, ge
 	require.NoError(t, json.Unmarshal(data, &v))
 	require.NotEmpty(t, v.Refresh)
 	return v.Refresh, v.Generation
+}
+
+// fingerprint identifies a refresh token as the replica command does.
+func fingerprint(refresh string) string {
+	sum := sha256.Sum256([]byte(refresh))
+	return hex.EncodeToString(sum[:8])
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }

@@ -8,12 +8,14 @@
 // Events: "ready" once the client is made; "refreshing" when a refresh
 // request is about to be sent (the session holds the lease by then);
 // "refreshed" with the answer's status; "save" with the store's error, if
-// any; "fail" for a failed call (the first few); "done" with the counts.
+// any, and the pair's fingerprint; "fail" for a failed call (the first few); "done" with the counts.
 package main
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -44,6 +46,9 @@ type event struct {
 	Failed      int64  `json:"failed,omitempty"`
 	Blacklisted int64  `json:"blacklisted,omitempty"`
 	Refreshes   int64  `json:"refreshes,omitempty"`
+	// Pair identifies the pair of a "save" without the tokens: the first
+	// bytes of the SHA-256 of its refresh token, in hex.
+	Pair string `json:"pair,omitempty"`
 }
 
 var (
@@ -178,12 +183,18 @@ func (w *refreshWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// fingerprint identifies a refresh token in the output without showing it.
+func fingerprint(refresh string) string {
+	sum := sha256.Sum256([]byte(refresh))
+	return hex.EncodeToString(sum[:8])
+}
+
 // reportingStore reports the outcome of every save.
 type reportingStore struct{ *redisstore.Store }
 
 func (s *reportingStore) Save(ctx context.Context, tok *oauth2.Token) error {
 	err := s.Store.Save(ctx, tok)
-	e := event{Ev: "save"}
+	e := event{Ev: "save", Pair: fingerprint(tok.RefreshToken)}
 	if err != nil {
 		e.Err = err.Error()
 		if errors.Is(err, redisstore.ErrConflict) {
