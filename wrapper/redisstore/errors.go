@@ -17,8 +17,9 @@ var (
 	// over.
 	ErrCorrupt = errors.New("redisstore: not a token pair")
 
-	// ErrBaseURLMismatch is returned by [Store.Load] when the key holds
-	// tokens saved for another base URL than the one [WithBaseURL] set.
+	// ErrBaseURLMismatch is returned by [Store.Load] and [Store.Bind] when
+	// the key holds tokens saved for another base URL than the store's (see
+	// [Store.Bind]).
 	ErrBaseURLMismatch = errors.New("redisstore: tokens of another base URL")
 )
 

@@ -35,11 +35,11 @@ type Store struct {
 	key      string
 	leaseKey string
 	ttl      time.Duration
-	baseURL  string
 
 	sem chan struct{} // held with the lease: one holder in this process
 
 	mu      sync.Mutex
+	baseURL string            // the bound base URL; "" if none
 	held    *lease            // the lease this process holds, if any
 	pending *pendingSave      // a pair Redis did not take, if any
 	refused [sha256.Size]byte // the fingerprint of the refresh token a fenced save refused last
@@ -62,15 +62,6 @@ func WithLeaseTTL(ttl time.Duration) Option {
 		panic(fmt.Sprintf("redisstore: WithLeaseTTL(%v): must be at least 100ms", ttl))
 	}
 	return func(s *Store) { s.ttl = ttl }
-}
-
-// WithBaseURL records the API's base URL with every pair the store saves,
-// and makes [Store.Load] refuse a pair saved for another base URL, so that
-// tokens of one server are never sent to another. A pair saved without a
-// base URL is accepted, and gains it at the next save.
-func WithBaseURL(baseURL string) Option {
-	u := strings.TrimRight(strings.TrimSpace(baseURL), "/")
-	return func(s *Store) { s.baseURL = u }
 }
 
 // New returns a store in the Redis key key, reached through rdb, which the
@@ -131,8 +122,22 @@ func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) {
 	return &oauth2.Token{AccessToken: v.Access, RefreshToken: v.Refresh, TokenType: "Bearer"}, nil
 }
 
-// get reads and checks the key's value; nil if the key does not exist.
+// get reads and checks the key's value, refusing a pair saved for another
+// base URL than the bound one; nil if the key does not exist.
 func (s *Store) get(ctx context.Context) (*value, error) {
+	v, err := s.read(ctx)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	if err := s.checkBaseURL(v.BaseURL, s.boundURL()); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// read reads the key's value and checks it is a token pair; nil if the key
+// does not exist.
+func (s *Store) read(ctx context.Context) (*value, error) {
 	data, err := s.rdb.Get(ctx, s.key).Bytes()
 	switch {
 	case errors.Is(err, redis.Nil):
@@ -148,9 +153,6 @@ func (s *Store) get(ctx context.Context) (*value, error) {
 	}
 	if v.Refresh == "" {
 		return nil, corrupt(s.key, "has no refresh token")
-	}
-	if s.baseURL != "" && v.BaseURL != "" && v.BaseURL != s.baseURL {
-		return nil, fmt.Errorf("%w: key %q holds tokens for %s, not %s", ErrBaseURLMismatch, s.key, v.BaseURL, s.baseURL)
 	}
 	return &v, nil
 }
@@ -273,7 +275,7 @@ return {1, tonumber(ARGV[1]) + 1}
 // swap writes tok as generation gen+1 over generation gen, and returns the
 // new generation.
 func (s *Store) swap(ctx context.Context, gen int64, tok *oauth2.Token) (int64, error) {
-	data, err := json.Marshal(value{Access: tok.AccessToken, Refresh: tok.RefreshToken, BaseURL: s.baseURL, Generation: gen + 1})
+	data, err := json.Marshal(value{Access: tok.AccessToken, Refresh: tok.RefreshToken, BaseURL: s.boundURL(), Generation: gen + 1})
 	if err != nil {
 		return 0, fmt.Errorf("redisstore: encoding tokens: %w", err)
 	}

@@ -148,6 +148,30 @@ func TestLoadRefusesTokensOfAnotherBaseURL(t *testing.T) {
 
 	_, err = redisstore.New(client(), "session").Load(ctx)
 	assert.NoError(t, err, "a store without a base URL checks none")
+
+	staging := redisstore.New(client(), "session")
+	err = staging.Bind(ctx, "https://stg-api.aisquare.studio")
+	require.ErrorIs(t, err, redisstore.ErrBaseURLMismatch)
+	got, err := staging.BaseURL(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "https://api.aisquare.studio", got)
+
+	again := redisstore.New(client(), "session")
+	require.NoError(t, again.Bind(ctx, "https://api.aisquare.studio/"))
+	require.ErrorIs(t, again.Bind(ctx, "https://stg-api.aisquare.studio"), redisstore.ErrBaseURLMismatch, "bound to another already")
+}
+
+func TestBindRecordsTheBaseURLOfAnOlderPair(t *testing.T) {
+	_, client := startRedis(t)
+	ctx := context.Background()
+	rdb := client()
+	require.NoError(t, redisstore.New(client(), "session").Save(ctx, pair(time.Now(), "1")))
+	assert.NotContains(t, stored(t, rdb, "session"), "base_url")
+
+	s := redisstore.New(client(), "session")
+	require.NoError(t, s.Bind(ctx, "https://api.aisquare.studio"))
+	require.NoError(t, s.Save(ctx, pair(time.Now().Add(time.Second), "2")))
+	assert.Equal(t, "https://api.aisquare.studio", stored(t, rdb, "session")["base_url"])
 }
 
 func TestLeaseExcludesOtherHoldersUntilReleased(t *testing.T) {
