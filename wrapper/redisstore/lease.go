@@ -3,8 +3,10 @@ package redisstore
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"net"
 	"sync"
 	"time"
 
@@ -70,10 +72,23 @@ func (s *Store) Lock(ctx context.Context) (unlock func(), err error) {
 	for wait := leasePollMin; ; wait = min(2*wait, leasePoll) {
 		ok, err := s.rdb.SetNX(ctx, s.leaseKey, owner, s.ttl).Result()
 		if err != nil {
+			if !neverSent(err) {
+				// Redis may have taken the lease and lost the answer: give
+				// it back rather than block the fleet until it lapses.
+				rctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+				_ = releaseScript.Run(rctx, s.rdb, []string{s.leaseKey}, owner).Err()
+				cancel()
+			}
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("redisstore: waiting for the lease %q: %w", s.leaseKey, ctx.Err())
 			}
 			return nil, redisError("taking the lease", s.leaseKey, err)
+		}
+		if !ok {
+			// go-redis repeats a command whose answer it lost: the lease
+			// may be ours already.
+			cur, err := s.rdb.Get(ctx, s.leaseKey).Result()
+			ok = err == nil && cur == owner
 		}
 		if ok {
 			break
@@ -170,4 +185,11 @@ func (s *Store) finish(l *lease) {
 	// If Redis does not answer, the lease lapses by itself.
 	_ = releaseScript.Run(ctx, s.rdb, []string{s.leaseKey}, l.owner).Err()
 	<-s.sem
+}
+
+// neverSent reports whether err proves a command never reached Redis: it
+// failed to connect.
+func neverSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
