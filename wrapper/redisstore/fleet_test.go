@@ -80,9 +80,10 @@ func TestFleetSurvivesTheLeaseHolderKilledMidRefresh(t *testing.T) {
 
 	const leaseTTL = 2 * time.Second
 	cfg := fleetConfig{redis: redisSrv.Addr, key: "fleet", baseURL: api.URL, leaseTTL: leaseTTL}
-	// Each refresh request waits a second before it is sent: the holder is
-	// killed while it holds the lease, before the server spends its token.
-	run := []string{"-goroutines", "4", "-duration", "15s", "-slow-refresh", "1s"}
+	// Each refresh request waits two seconds before it is sent: the holder
+	// is killed while it holds the lease, before the server spends its
+	// token.
+	run := []string{"-goroutines", "4", "-duration", "15s", "-slow-refresh", "2s"}
 	fleet := []*replica{startReplica(t, cfg, run...), startReplica(t, cfg, run...), startReplica(t, cfg, run...)}
 
 	victim, refreshing := firstRefreshing(t, fleet, 20*time.Second)
@@ -93,6 +94,9 @@ func TestFleetSurvivesTheLeaseHolderKilledMidRefresh(t *testing.T) {
 	require.Positive(t, lapse, "the killed holder held no lease")
 	t.Logf("killed replica %d %v after it started a refresh; its lease lapses in %v",
 		victim.cmd.Process.Pid, killedAt.Sub(refreshing.Time()), lapse)
+	<-victim.exited
+	_, _, sent := victim.scan(0, func(e event) bool { return e.Ev == "refreshed" && e.T >= refreshing.T })
+	require.False(t, sent, "the holder's refresh request went out before the kill: the machine is too slow for this test")
 
 	var survivors []*replica
 	for _, r := range fleet {
