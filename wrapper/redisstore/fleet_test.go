@@ -145,6 +145,7 @@ func TestFleetLosesNoRotatedPairWhenRedisRestarts(t *testing.T) {
 	for _, r := range fleet {
 		done := r.wait(t, time.Minute)
 		assert.Zero(t, done.Blacklisted, "replica %d spent a spent refresh token: a rotated pair was lost", done.PID)
+		assert.Zero(t, done.FailedValid, "replica %d: %d calls failed while it held a valid access token", done.PID, done.FailedValid)
 		failed += done.Failed
 		if done.Failed > 0 {
 			t.Logf("replica %d: %d of %d calls failed:\n%s", done.PID, done.Failed, done.Calls, joinLines(r.failures()))

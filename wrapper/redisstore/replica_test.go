@@ -79,6 +79,8 @@ type event struct {
 	Blacklisted int64  `json:"blacklisted"`
 	Refreshes   int64  `json:"refreshes"`
 	Pair        string `json:"pair"`
+	Valid       bool   `json:"valid"`
+	FailedValid int64  `json:"failed_valid"`
 }
 
 // Time is when the event happened.

@@ -8,7 +8,8 @@
 // Events: "ready" once the client is made; "refreshing" when a refresh
 // request is about to be sent (the session holds the lease by then);
 // "refreshed" with the answer's status; "save" with the store's error, if
-// any, and the pair's fingerprint; "fail" for a failed call (the first few); "done" with the counts.
+// any, and the pair's fingerprint; "fail" for a failed call (the first few),
+// saying whether the replica held a valid access token; "done" with the counts.
 package main
 
 import (
@@ -46,6 +47,10 @@ type event struct {
 	Failed      int64  `json:"failed,omitempty"`
 	Blacklisted int64  `json:"blacklisted,omitempty"`
 	Refreshes   int64  `json:"refreshes,omitempty"`
+	// Valid, on a "fail", says the replica held an access token that had
+	// not expired; on "done", FailedValid counts such failures.
+	Valid       bool  `json:"valid,omitempty"`
+	FailedValid int64 `json:"failed_valid,omitempty"`
 	// Pair identifies the pair of a "save" without the tokens: the first
 	// bytes of the SHA-256 of its refresh token, in hex.
 	Pair string `json:"pair,omitempty"`
@@ -65,8 +70,12 @@ func emit(e event) {
 
 // counts are the replica's counts, reported in the "done" event.
 var counts struct {
-	calls, failed, blacklisted, refreshes atomic.Int64
+	calls, failed, failedValid, blacklisted, refreshes atomic.Int64
 }
+
+// validUntil is the latest expiry (Unix milliseconds) of the access tokens
+// the replica has sent: until then, it holds a valid one.
+var validUntil atomic.Int64
 
 func main() {
 	addr := flag.String("redis", "", "Redis address")
@@ -82,7 +91,7 @@ func main() {
 	rdb := redis.NewClient(&redis.Options{Addr: *addr})
 	defer rdb.Close()
 	store := &reportingStore{redisstore.New(rdb, *key, redisstore.WithLeaseTTL(*leaseTTL), redisstore.WithBaseURL(*baseURL))}
-	hc := &http.Client{Transport: &refreshWatcher{base: http.DefaultTransport, delay: *slow}}
+	hc := &http.Client{Transport: &refreshWatcher{base: tokenWatcher{http.DefaultTransport}, delay: *slow}}
 	c, err := wrapper.New(wrapper.WithBaseURL(*baseURL), wrapper.WithTokenStore(store), wrapper.WithHTTPClient(hc))
 	if err != nil {
 		emit(event{Ev: "fatal", Err: err.Error()})
@@ -106,23 +115,31 @@ func main() {
 	emit(event{
 		Ev: "done", Calls: counts.calls.Load(), Failed: counts.failed.Load(),
 		Blacklisted: counts.blacklisted.Load(), Refreshes: counts.refreshes.Load(),
+		FailedValid: counts.failedValid.Load(),
 	})
 }
 
 // call calls the protected route once and counts the outcome.
 func call(c *wrapper.Client, url string) {
 	counts.calls.Add(1)
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err := get(ctx, c, url)
 	if err == nil {
 		return
 	}
+	// Whether the call started with a valid token at hand, with half a
+	// second of grace for a request in flight as its token expired.
+	valid := start.Before(time.UnixMilli(validUntil.Load()).Add(-500 * time.Millisecond))
+	if valid {
+		counts.failedValid.Add(1)
+	}
 	if strings.Contains(err.Error(), "blacklisted") {
 		counts.blacklisted.Add(1)
 	}
 	if n := counts.failed.Add(1); n <= 20 {
-		emit(event{Ev: "fail", Err: err.Error()})
+		emit(event{Ev: "fail", Err: err.Error(), Valid: valid})
 	}
 }
 
@@ -144,6 +161,23 @@ func get(ctx context.Context, c *wrapper.Client, url string) error {
 		return fmt.Errorf("status %d: %.200s", resp.StatusCode, body)
 	}
 	return nil
+}
+
+// tokenWatcher records the expiry of the access tokens the replica sends.
+type tokenWatcher struct{ base http.RoundTripper }
+
+func (w tokenWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
+	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
+		if exp, err := wrapper.TokenExpiry(tok); err == nil {
+			for {
+				cur := validUntil.Load()
+				if exp.UnixMilli() <= cur || validUntil.CompareAndSwap(cur, exp.UnixMilli()) {
+					break
+				}
+			}
+		}
+	}
+	return w.base.RoundTrip(req)
 }
 
 // refreshWatcher reports each refresh request, after delaying it, and its
