@@ -4,22 +4,18 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
 
-// WithBaseURL binds the store to the API at baseURL from the start, as
-// [Store.Bind] does.
-func WithBaseURL(baseURL string) Option {
-	u := normalizeURL(baseURL)
-	return func(s *Store) { s.baseURL = u }
-}
-
-// Bind ties the store to the API at baseURL, so that tokens saved for one
-// API (production, say) are never sent to another (staging): every later
-// save records baseURL with the pair, and [Store.Load] refuses a pair
-// recorded for another. A pair recorded without a base URL is accepted, and
-// gains it at the next save. Bind fails with an error matching
-// [ErrBaseURLMismatch] if the key holds a pair recorded for another base
-// URL, or the store is bound to another already.
+// Bind ties the store to the API at baseURL, as [wrapper.New] does with
+// the client's base URL, so that tokens saved for one API (production, say)
+// are never sent to another (staging): every later save records baseURL
+// with the pair, and [Store.Load] refuses a pair recorded for another. A
+// pair recorded without a base URL is accepted, and gains it at the next
+// save. Bind fails with an error matching [wrapper.ErrStoreMismatch] if the
+// key holds a pair recorded for another base URL, or the store is bound to
+// another already.
 func (s *Store) Bind(ctx context.Context, baseURL string) error {
 	u := normalizeURL(baseURL)
 	if bound := s.boundURL(); bound != "" {
@@ -59,14 +55,15 @@ func (s *Store) boundURL() string {
 	return s.baseURL
 }
 
-// checkBaseURL returns an error matching [ErrBaseURLMismatch] if stored, a
+// checkBaseURL returns an error matching [wrapper.ErrStoreMismatch] if stored, a
 // recorded base URL, names another API than baseURL; an empty one of
 // either matches.
 func (s *Store) checkBaseURL(stored, baseURL string) error {
 	if stored == "" || baseURL == "" || normalizeURL(stored) == baseURL {
 		return nil
 	}
-	return fmt.Errorf("%w: key %q holds tokens for %s, and this session's base URL is %s", ErrBaseURLMismatch, s.key, stored, baseURL)
+	return fmt.Errorf("%w: Redis key %q holds tokens for %s, and this session's base URL is %s",
+		wrapper.ErrStoreMismatch, s.key, stored, baseURL)
 }
 
 func normalizeURL(u string) string { return strings.TrimRight(strings.TrimSpace(u), "/") }

@@ -25,7 +25,10 @@
 // The key holds one JSON value, {"access", "refresh", "base_url",
 // "generation"}, and expires with the refresh token. A value that is not
 // such a pair is an error matching [ErrCorrupt] that names the key; the
-// store never overwrites it: delete the key to start over.
+// store never overwrites it: delete the key to start over. Like
+// [wrapper.FileStore], the store is a [wrapper.BaseURLStore]: it records the
+// client's base URL with the pair, and a client of another base URL fails in
+// [wrapper.New] with [wrapper.ErrStoreMismatch].
 //
 // When Redis does not answer, the store's errors say so and wrap go-redis's
 // error. A pair that could not be saved is kept in memory and saved once

@@ -16,11 +16,6 @@ var (
 	// token pair. The store never overwrites it; delete the key to start
 	// over.
 	ErrCorrupt = errors.New("redisstore: not a token pair")
-
-	// ErrBaseURLMismatch is returned by [Store.Load] and [Store.Bind] when
-	// the key holds tokens saved for another base URL than the store's (see
-	// [Store.Bind]).
-	ErrBaseURLMismatch = errors.New("redisstore: tokens of another base URL")
 )
 
 // corrupt is the error for a key whose value is not a token pair; why never

@@ -20,7 +20,7 @@ func ExampleNew() {
 	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
 	defer rdb.Close()
 
-	store := redisstore.New(rdb, "aisquare:session", redisstore.WithBaseURL(baseURL))
+	store := redisstore.New(rdb, "aisquare:session")
 	c, err := wrapper.New(
 		wrapper.WithBaseURL(baseURL),
 		wrapper.WithTokens("access-from-login", "refresh-from-login"),

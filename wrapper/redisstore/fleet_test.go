@@ -196,7 +196,7 @@ func TestPausedHolderCannotOverwriteTheNewerPair(t *testing.T) {
 	// Past its lease, another replica (this test) refreshes and saves.
 	require.Eventually(t, func() bool { return rdb.Exists(ctx, "fleet:lease").Val() == 0 },
 		3*leaseTTL, 50*time.Millisecond, "the paused holder's lease did not lapse")
-	store := redisstore.New(rdb, "fleet", redisstore.WithLeaseTTL(leaseTTL), redisstore.WithBaseURL(api.URL))
+	store := redisstore.New(rdb, "fleet", redisstore.WithLeaseTTL(leaseTTL))
 	c, err := wrapper.New(wrapper.WithBaseURL(api.URL), wrapper.WithTokenStore(store))
 	require.NoError(t, err)
 	tok, err := c.TokenSource().Token() // due, so this refreshes

@@ -221,7 +221,8 @@ func (r *replica) failures() []string {
 func seed(t *testing.T, rdb *redis.Client, key string, srv *simplejwt.Server) {
 	t.Helper()
 	access, refresh := srv.Pair(t)
-	store := redisstore.New(rdb, key, redisstore.WithBaseURL(srv.URL))
+	store := redisstore.New(rdb, key)
+	require.NoError(t, store.Bind(context.Background(), srv.URL))
 	require.NoError(t, store.Save(context.Background(), &oauth2.Token{AccessToken: access, RefreshToken: refresh}))
 }
 

@@ -26,7 +26,8 @@ const DefaultLeaseTTL = 10 * time.Second
 // lease, which repeat only while other replicas write the key in between.
 const saveTries = 5
 
-// Store is a [wrapper.TokenStore] and [wrapper.TokenLocker] in a Redis key,
+// Store is a [wrapper.TokenStore], [wrapper.TokenLocker] and
+// [wrapper.BaseURLStore] in a Redis key,
 // shared by every process that uses the same key. It is safe for concurrent
 // use; the lock also excludes the other users of the same Store in this
 // process.
@@ -46,8 +47,9 @@ type Store struct {
 }
 
 var (
-	_ wrapper.TokenStore  = (*Store)(nil)
-	_ wrapper.TokenLocker = (*Store)(nil)
+	_ wrapper.TokenStore   = (*Store)(nil)
+	_ wrapper.TokenLocker  = (*Store)(nil)
+	_ wrapper.BaseURLStore = (*Store)(nil)
 )
 
 // An Option configures a [Store] in [New].

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/aisquare-studio/aisquare-go/internal/redistest"
+	"github.com/aisquare-studio/aisquare-go/wrapper"
 	"github.com/aisquare-studio/aisquare-go/wrapper/redisstore"
 )
 
@@ -68,7 +69,8 @@ func TestSaveStoresOneJSONValueThatExpiresWithTheRefreshToken(t *testing.T) {
 	_, client := startRedis(t)
 	ctx := context.Background()
 	rdb := client()
-	s := redisstore.New(rdb, "session", redisstore.WithBaseURL("https://api.example.com/"))
+	s := redisstore.New(rdb, "session")
+	require.NoError(t, s.Bind(ctx, "https://api.example.com/"))
 	p := pair(time.Now(), "1")
 	require.NoError(t, s.Save(ctx, p))
 
@@ -138,27 +140,33 @@ func TestCorruptValueIsAnErrorNamingTheKeyAndIsNeverOverwritten(t *testing.T) {
 func TestLoadRefusesTokensOfAnotherBaseURL(t *testing.T) {
 	_, client := startRedis(t)
 	ctx := context.Background()
-	prod := redisstore.New(client(), "session", redisstore.WithBaseURL("https://api.aisquare.studio"))
+	prod := redisstore.New(client(), "session")
+	require.NoError(t, prod.Bind(ctx, "https://api.aisquare.studio"))
 	require.NoError(t, prod.Save(ctx, pair(time.Now(), "1")))
 
-	_, err := redisstore.New(client(), "session", redisstore.WithBaseURL("https://stg-api.aisquare.studio")).Load(ctx)
-	require.ErrorIs(t, err, redisstore.ErrBaseURLMismatch)
+	// A client of another API fails in New, before any request.
+	_, err := wrapper.New(wrapper.WithBaseURL("https://stg-api.aisquare.studio"),
+		wrapper.WithTokenStore(redisstore.New(client(), "session")))
+	require.ErrorIs(t, err, wrapper.ErrStoreMismatch)
 	assert.Contains(t, err.Error(), "https://api.aisquare.studio")
 	assert.Contains(t, err.Error(), "https://stg-api.aisquare.studio")
+	assert.Contains(t, err.Error(), `"session"`)
 
 	_, err = redisstore.New(client(), "session").Load(ctx)
-	assert.NoError(t, err, "a store without a base URL checks none")
+	assert.NoError(t, err, "a store bound to no base URL checks none")
 
 	staging := redisstore.New(client(), "session")
 	err = staging.Bind(ctx, "https://stg-api.aisquare.studio")
-	require.ErrorIs(t, err, redisstore.ErrBaseURLMismatch)
+	require.ErrorIs(t, err, wrapper.ErrStoreMismatch)
 	got, err := staging.BaseURL(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "https://api.aisquare.studio", got)
 
 	again := redisstore.New(client(), "session")
 	require.NoError(t, again.Bind(ctx, "https://api.aisquare.studio/"))
-	require.ErrorIs(t, again.Bind(ctx, "https://stg-api.aisquare.studio"), redisstore.ErrBaseURLMismatch, "bound to another already")
+	require.ErrorIs(t, again.Bind(ctx, "https://stg-api.aisquare.studio"), wrapper.ErrStoreMismatch, "bound to another already")
+	_, err = again.Load(ctx)
+	require.NoError(t, err)
 }
 
 func TestBindRecordsTheBaseURLOfAnOlderPair(t *testing.T) {

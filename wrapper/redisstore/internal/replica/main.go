@@ -90,7 +90,7 @@ func main() {
 
 	rdb := redis.NewClient(&redis.Options{Addr: *addr})
 	defer rdb.Close()
-	store := &reportingStore{redisstore.New(rdb, *key, redisstore.WithLeaseTTL(*leaseTTL), redisstore.WithBaseURL(*baseURL))}
+	store := &reportingStore{redisstore.New(rdb, *key, redisstore.WithLeaseTTL(*leaseTTL))}
 	hc := &http.Client{Transport: &refreshWatcher{base: tokenWatcher{http.DefaultTransport}, delay: *slow}}
 	c, err := wrapper.New(wrapper.WithBaseURL(*baseURL), wrapper.WithTokenStore(store), wrapper.WithHTTPClient(hc))
 	if err != nil {
