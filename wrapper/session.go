@@ -531,9 +531,17 @@ func (s *session) newerInStore(ctx context.Context, base *tokenState) (*tokenSta
 	if stored == nil || stored.RefreshToken == "" || stored.RefreshToken == base.refresh {
 		return nil, nil
 	}
-	st := newState(stored.AccessToken, stored.RefreshToken, s.clock(), s.margin, false)
+	now := s.clock()
+	st := newState(stored.AccessToken, stored.RefreshToken, now, s.margin, false)
 	if !newer(st, base) {
 		return nil, nil // such as the spent pair of a save that failed
+	}
+	// Another process refreshed this pair, at a point its own jitter chose:
+	// this one refreshes it at the end of the jitter's range, so that of the
+	// processes sharing a store, the one that refreshed goes first, and they
+	// refresh no more often together than it would alone.
+	if !st.expiry.IsZero() {
+		st.staleAt, st.expireAt = refreshTimes(st.expiry, now, s.margin, false, 1)
 	}
 	return st, nil
 }

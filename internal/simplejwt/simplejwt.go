@@ -32,6 +32,9 @@ type Options struct {
 	Blacklist bool
 	// AccessLifetime is the access token lifetime; zero means five minutes.
 	AccessLifetime time.Duration
+	// Threaded serves each request on a thread of its own, as a deployment
+	// with several workers would, for tests with many concurrent callers.
+	Threaded bool
 }
 
 // Server is a running SimpleJWT server.
@@ -77,6 +80,7 @@ func Start(t testing.TB, opts Options) *Server {
 		"ROTATE_REFRESH_TOKENS="+flag(opts.Rotate),
 		"BLACKLIST_AFTER_ROTATION="+flag(opts.Blacklist),
 		"ACCESS_LIFETIME_SECONDS="+strconv.Itoa(int(lifetime/time.Second)),
+		"THREADED="+flag(opts.Threaded),
 	)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -143,6 +147,24 @@ func (s *Server) PairIssuedAgo(t testing.TB, age time.Duration) (access, refresh
 		t.Fatalf("obtaining an old token pair: status %d, decode error %v", resp.StatusCode, err)
 	}
 	return pair.Access, pair.Refresh
+}
+
+// RefreshRequests returns how many requests the refresh endpoint got,
+// accepted or not.
+func (s *Server) RefreshRequests(t testing.TB) int {
+	t.Helper()
+	resp, err := http.Get(s.URL + "/api/v1/test/stats/")
+	if err != nil {
+		t.Fatalf("reading the server's refresh count: %v", err)
+	}
+	defer resp.Body.Close()
+	var stats struct {
+		RefreshRequests *int `json:"refresh_requests"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&stats); err != nil || stats.RefreshRequests == nil {
+		t.Fatalf("reading the server's refresh count: status %d, decode error %v", resp.StatusCode, err)
+	}
+	return *stats.RefreshRequests
 }
 
 func flag(on bool) string {

@@ -6,6 +6,8 @@ Run with Debian's /usr/bin/python3. Settings come from the environment:
   ROTATE_REFRESH_TOKENS    "1" to rotate refresh tokens
   BLACKLIST_AFTER_ROTATION "1" to blacklist rotated refresh tokens
   ACCESS_LIFETIME_SECONDS  access token lifetime (default 300)
+  THREADED                 "1" to serve requests on a thread each, as a
+                           multi-worker deployment would
 It prints "ready" on stdout once it accepts connections.
 
 Besides SimpleJWT's own views it serves POST /api/v1/test/old-pair/
@@ -15,6 +17,7 @@ refresh tokens minutes old without waiting minutes.
 """
 import os
 import sys
+import threading
 from datetime import timedelta
 
 import django
@@ -88,15 +91,42 @@ class OldPair(APIView):
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
 
+refresh_requests = 0
+refresh_lock = threading.Lock()
+
+
+class CountingRefresh(TokenRefreshView):
+    """SimpleJWT's refresh view, counting the requests it gets."""
+
+    def post(self, request, *args, **kwargs):
+        global refresh_requests
+        with refresh_lock:
+            refresh_requests += 1
+        return super().post(request, *args, **kwargs)
+
+
+class Stats(APIView):
+    """How many refresh requests the server got, for tests."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def get(self, request):
+        with refresh_lock:
+            return Response({"refresh_requests": refresh_requests})
+
+
 urlpatterns = [
     path("api/v1/test/old-pair/", OldPair.as_view()),
     path("api/v1/token/", TokenObtainPairView.as_view()),
-    path("api/v1/token/refresh/", TokenRefreshView.as_view()),
+    path("api/v1/token/refresh/", CountingRefresh.as_view()),
     path("api/v1/me/", Me.as_view()),
+    path("api/v1/test/stats/", Stats.as_view()),
 ]
 
 if __name__ == "__main__":
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
     from django.core.wsgi import get_wsgi_application
 
@@ -107,7 +137,18 @@ if __name__ == "__main__":
         def log_message(self, *args):
             pass
 
-    server = make_server("127.0.0.1", int(os.environ["PORT"]), get_wsgi_application(), handler_class=QuietHandler)
+    server_class = WSGIServer
+    if os.environ.get("THREADED") == "1":
+
+        class ThreadingServer(ThreadingMixIn, WSGIServer):
+            daemon_threads = True
+            request_queue_size = 128
+
+        server_class = ThreadingServer
+    server = make_server(
+        "127.0.0.1", int(os.environ["PORT"]), get_wsgi_application(),
+        server_class=server_class, handler_class=QuietHandler,
+    )
     print("ready", flush=True)
     sys.stdout.close()
     server.serve_forever()
