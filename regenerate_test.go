@@ -1,15 +1,12 @@
 package aisquare_test
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,39 +160,7 @@ func copyFile(t *testing.T, src, dst string) {
 // ends, and returns its base URL.
 func startBackend(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-
 	dir := t.TempDir()
-	cmd := exec.Command(simplejwt.Python, filepath.Join(backendDir, "server.py"), "serve")
-	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "PORT="+strconv.Itoa(port),
+	return simplejwt.Serve(t, []string{filepath.Join(backendDir, "server.py"), "serve"},
 		"DB_PATH="+filepath.Join(dir, "db.sqlite3"), "MEDIA_ROOT="+filepath.Join(dir, "media"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	ready := make(chan bool, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		ready <- line == "ready\n"
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			<-exited
-			t.Fatalf("backend did not start: %s", stderr.String())
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatalf("backend not ready after 60s: %s", stderr.String())
-	}
-	return "http://127.0.0.1:" + strconv.Itoa(port)
 }

@@ -53,5 +53,6 @@ func ExampleWithLogger() {
 	// Output:
 	// level=DEBUG msg="aisquare: request attempt" method=POST path=/api/v1/token/refresh/ attempt=1 status=503 token=false request_id=req-1
 	// level=DEBUG msg="aisquare: request attempt" method=POST path=/api/v1/token/refresh/ attempt=2 status=401 token=false request_id=req-2
+	// level=WARN msg="aisquare: session died: refresh token rejected, log in again" background=false error="wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is invalid or expired (token_not_valid) [request ID req-2]"
 	// request ID for support: req-2
 }

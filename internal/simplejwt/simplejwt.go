@@ -65,23 +65,32 @@ func Start(t testing.TB, opts Options) *Server {
 		}
 		t.Skipf("SKIPPING CONFORMANCE TEST: SimpleJWT server unavailable: %s", why)
 	}
-	port, err := freePort()
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
-	}
 	lifetime := opts.AccessLifetime
 	if lifetime == 0 {
 		lifetime = 5 * time.Minute
 	}
-	cmd := exec.Command(Python, scriptPath())
-	cmd.Env = append(os.Environ(),
-		"PORT="+strconv.Itoa(port),
+	url := Serve(t, []string{scriptPath()},
 		"DB_PATH="+filepath.Join(t.TempDir(), "db.sqlite3"),
 		"ROTATE_REFRESH_TOKENS="+flag(opts.Rotate),
 		"BLACKLIST_AFTER_ROTATION="+flag(opts.Blacklist),
 		"ACCESS_LIFETIME_SECONDS="+strconv.Itoa(int(lifetime/time.Second)),
 		"THREADED="+flag(opts.Threaded),
 	)
+	return &Server{URL: url}
+}
+
+// Serve runs Python with args and env on a free loopback port, given in
+// $PORT, until the test ends, and returns its base URL, such as
+// "http://127.0.0.1:12345". The program says it is serving by printing
+// "ready" as its first line.
+func Serve(t testing.TB, args []string, env ...string) string {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	cmd := exec.Command(Python, args...)
+	cmd.Env = append(append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "PORT="+strconv.Itoa(port)), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -89,7 +98,7 @@ func Start(t testing.TB, opts Options) *Server {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting SimpleJWT server: %v", err)
+		t.Fatalf("starting %s: %v", filepath.Base(args[0]), err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
@@ -107,12 +116,12 @@ func Start(t testing.TB, opts Options) *Server {
 	case ok := <-ready:
 		if !ok {
 			<-exited
-			t.Fatalf("SimpleJWT server did not start: %s", stderr.String())
+			t.Fatalf("%s did not start: %s", filepath.Base(args[0]), stderr.String())
 		}
 	case <-time.After(60 * time.Second):
-		t.Fatalf("SimpleJWT server not ready after 60s: %s", stderr.String())
+		t.Fatalf("%s not ready after 60s: %s", filepath.Base(args[0]), stderr.String())
 	}
-	return &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port)}
+	return "http://127.0.0.1:" + strconv.Itoa(port)
 }
 
 // Pair logs in as the server's only user and returns a new token pair.
