@@ -326,6 +326,9 @@ func (c *Client) LogValue() slog.Value {
 // resolve, no connection, a failed TLS handshake or certificate check, a
 // context done before the request was written) does not.
 func (c *Client) RefreshToken(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
+	if c.log == nil {
+		return c.exchange(ctx, refresh)
+	}
 	start := time.Now()
 	tok, err := c.exchange(ctx, refresh)
 	// A session reports its own refreshes; this is a caller's, such as the
