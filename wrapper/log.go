@@ -7,9 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
 // LogEnv is the environment variable that turns on logging to standard
@@ -223,26 +224,22 @@ func errorAttr(err error, req *http.Request) slog.Attr {
 	return slog.String("error", scrub(err.Error(), req))
 }
 
-// jwtPattern matches a JSON Web Token: three base64url parts, the first a
-// JSON object's ("eyJ" is `{"`).
-var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`)
-
 // scrub removes from msg what a record must never carry, should an error
 // hold it: the query string and the Authorization credentials of req (if
 // not nil), URL user information, and anything shaped like a JSON Web
-// Token. The SDK's own errors carry none of these; a transport or a server
-// message might.
+// Token or a bearer credential (see [redact.Secrets]). The SDK's own errors
+// carry none of these; a transport or a server message might.
 func scrub(msg string, req *http.Request) string {
 	if req != nil {
 		if q := req.URL.RawQuery; q != "" {
-			msg = strings.ReplaceAll(msg, q, "REDACTED")
+			msg = strings.ReplaceAll(msg, q, redact.Placeholder) // short queries too
 		}
 		if _, cred, ok := strings.Cut(req.Header.Get("Authorization"), " "); ok && cred != "" {
-			msg = strings.ReplaceAll(msg, cred, "REDACTED")
+			msg = strings.ReplaceAll(msg, cred, redact.Placeholder)
 		}
 		if req.URL.User != nil {
-			msg = strings.ReplaceAll(msg, req.URL.User.String(), "REDACTED")
+			msg = strings.ReplaceAll(msg, req.URL.User.String(), redact.Placeholder)
 		}
 	}
-	return jwtPattern.ReplaceAllString(msg, "REDACTED")
+	return redact.Secrets(msg)
 }
