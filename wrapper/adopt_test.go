@@ -30,8 +30,9 @@ func TestAdoptedPairRefreshesAtTheEndOfTheJitter(t *testing.T) {
 	s := &session{store: store, margin: time.Minute, now: func() time.Time { return now }}
 
 	for range 50 {
-		st, err := s.newerInStore(context.Background(), base)
+		st, foreign, err := s.newerInStore(context.Background(), base)
 		require.NoError(t, err)
+		require.False(t, foreign)
 		require.NotNil(t, st, "the stored pair is newer")
 		// The window is the margin, a minute; the jitter places the refresh
 		// in its first half, and an adopted pair at the end of that half.

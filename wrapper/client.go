@@ -153,7 +153,9 @@ var sdkTransport = sync.OnceValue(func() *http.Transport {
 
 // newSession starts a session with the newer of the pairs of [WithTokens]
 // and cfg's store, by the issue time of their refresh tokens; when neither
-// is newer, the pair of WithTokens, which it then saves to the store.
+// is newer, the pair of WithTokens, which it then saves to the store. A
+// newer stored pair of another account (by the user_id claims) is an error
+// matching [ErrStoreMismatch].
 func newSession(cfg *config, refresh func(context.Context, string) (*api.TokenRefresh, error)) (*session, error) {
 	s := &session{
 		refresh: refresh, store: cfg.store, margin: cfg.margin, now: cfg.now, onRefresh: cfg.onRefresh,
@@ -173,6 +175,11 @@ func newSession(cfg *config, refresh func(context.Context, string) (*api.TokenRe
 		}
 		if stored != nil && stored.RefreshToken != "" {
 			if cand := newState(stored.AccessToken, stored.RefreshToken, now, cfg.margin, false); newer(cand, st) {
+				if otherAccount(cand, st) {
+					// Two accounts share one store: the newer pair is not a
+					// rotation of the given one.
+					return nil, errStoreAccount
+				}
 				st, fromStore = cand, true
 			}
 		}
@@ -238,7 +245,10 @@ func (c *Client) API() *api.ClientWithResponses { return c.api }
 // endpoints take their token or password in the body). There, a 401
 // despite a token the client believed valid makes it refresh the token and
 // send the request once more, if its body can be sent again (see
-// [http.Request.GetBody]). Any other request, such as a download link on
+// [http.Request.GetBody]); a 401 for a token received from a refresh less
+// than a second ago, or from a refresh that a 401 started (for a while
+// after it, longer each time in a row), is the answer, so that a server
+// that rejects every token is not sent a refresh for every request. Any other request, such as a download link on
 // another host, is sent untouched: no token, and no refresh on a 401.
 // Every request's URL must be absolute. A request without a User-Agent
 // header gets the client's.

@@ -137,3 +137,25 @@ func TestCancelledWhileWaitingToRetryIsNotAnAnswerLost(t *testing.T) {
 	assert.NotErrorIs(t, err, wrapper.ErrAnswerLost)
 	assert.Contains(t, err.Error(), "no attempt is outstanding")
 }
+
+// TestAnswered503ThenRefusedRetriesIsNotAnAnswerLost: a refresh answered
+// 503 (not processed), then retried, and every retry fails to connect (the
+// server went down): no attempt is outstanding and the refresh token was
+// not spent, so the error is not ErrAnswerLost. Only the last attempt's
+// trace counts.
+func TestAnswered503ThenRefusedRetriesIsNotAnAnswerLost(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		go srv.Listener.Close() // down: the retries cannot connect
+	}))
+	t.Cleanup(srv.Close)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, err = c.RefreshToken(context.Background(), "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.sig")
+	require.Error(t, err)
+	t.Logf("error: %v", err)
+	assert.NotErrorIs(t, err, wrapper.ErrAnswerLost, "the only request that reached the server was answered")
+}

@@ -14,12 +14,14 @@ import (
 // nothing about the access token's lifetime.
 
 // minTokenAge is how long a token received from a refresh is used before the
-// session refreshes it again, unless the server rejects it. A token that
-// looks due on arrival (the server's clock is behind ours, or its exp is
-// seconds away) would otherwise make every request refresh first. One second
-// is below half the lifetime of the shortest access tokens that are of use
-// (a few seconds), so it never delays the refresh of a real token, and it
-// caps a session at one refresh a second however many requests it serves.
+// session refreshes it again, even if the server rejects it (a 401 is then
+// the caller's answer). A token that looks due on arrival (the server's
+// clock is behind ours, or its exp is seconds away), or that the server
+// rejects at once (a deactivated user, a server clock far ahead), would
+// otherwise make every request refresh first. One second is below half the
+// lifetime of the shortest access tokens that are of use (a few seconds), so
+// it never delays the refresh of a real token, and it caps a session at one
+// refresh a second however many requests it serves.
 const minTokenAge = time.Second
 
 // backgroundDelay is how long a background refresh waits before it starts,
@@ -83,6 +85,19 @@ func retryAfter(failures int, life time.Duration) time.Duration {
 	}
 	d := min(floor<<min(max(failures-1, 0), 16), ceiling)
 	return d + rand.N(d/2+1)
+}
+
+// holdAfter401 returns when a 401 for a token received from a refresh at
+// received makes the session refresh again, rather than hand the 401 to the
+// caller: after [minTokenAge], or, for the run-th refresh in a row that a
+// 401 started, after the wait of a failed refresh ([retryAfter]), so that a
+// server that rejects every token gets fewer and fewer refreshes. life is
+// the token's lifetime at receipt, 0 if unknown.
+func holdAfter401(received time.Time, run int, life time.Duration) time.Time {
+	if run == 0 {
+		return received.Add(minTokenAge)
+	}
+	return received.Add(max(minTokenAge, retryAfter(run, life)))
 }
 
 // jitter returns the u of [refreshTimes] for a new token.

@@ -12,11 +12,15 @@ import (
 // that reports nothing would look as if it never wrote anything.
 type sendTrace struct {
 	httptrace.ClientTrace
-	wrote atomic.Bool // an attempt wrote the whole request
+	wrote atomic.Bool // the last attempt wrote the whole request
 }
 
 // with returns ctx with the trace; a trace already in ctx is called too.
 func (tr *sendTrace) with(ctx context.Context) context.Context {
+	// Each attempt starts by getting a connection: only the last attempt
+	// decides. An earlier one was answered, or it would not have been
+	// repeated.
+	tr.GetConn = func(string) { tr.wrote.Store(false) }
 	tr.WroteRequest = func(info httptrace.WroteRequestInfo) {
 		if info.Err == nil {
 			tr.wrote.Store(true)

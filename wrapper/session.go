@@ -3,6 +3,7 @@ package wrapper
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -43,6 +44,7 @@ type tokenState struct {
 	access, refresh   string
 	expiry            time.Time     // the access token's exp; zero if unreadable
 	refreshIat        time.Time     // the refresh token's iat; zero if unreadable
+	userID            string        // the refresh token's user_id; "" if unreadable
 	staleAt, expireAt time.Time     // zero: never (the server's 401 decides)
 	life              time.Duration // expireAt less the time of receipt; 0 if unknown
 	bearer            string        // the Authorization header, built once
@@ -50,6 +52,16 @@ type tokenState struct {
 	// dead is the rejection of the refresh token: the access token is still
 	// used until it expires, and then dead is the answer.
 	dead error
+	// holdUntil is when a 401 for this access token starts making the
+	// session refresh; before it, the 401 is the caller's answer. Zero: at
+	// once. See holdAfter401.
+	holdUntil time.Time
+	received  time.Time // when the session received the pair
+	// rejectRun counts the refreshes in a row, up to this pair, that a 401
+	// started; 0 if the pair did not come from such a refresh.
+	rejectRun int
+	// rejected says a 401 made the session refresh this pair.
+	rejected atomic.Bool
 
 	// phase only rises. With the real clock, timers raise it at staleAt and
 	// expireAt (live is true), so reading a token costs no clock read; with
@@ -62,9 +74,9 @@ type tokenState struct {
 // newState makes a state of a pair received at now; fromRefresh says the
 // server has just issued the access token.
 func newState(access, refresh string, now time.Time, margin time.Duration, fromRefresh bool) *tokenState {
-	st := &tokenState{access: access, refresh: refresh}
+	st := &tokenState{access: access, refresh: refresh, received: now}
 	if c, err := parseClaims(refresh); err == nil {
-		st.refreshIat = c.IssuedAt
+		st.refreshIat, st.userID = c.IssuedAt, c.UserID
 	}
 	if access == "" {
 		st.phase.Store(expired)
@@ -75,6 +87,9 @@ func newState(access, refresh string, now time.Time, margin time.Duration, fromR
 		st.staleAt, st.expireAt = refreshTimes(c.Expiry, now, margin, fromRefresh, jitter())
 		st.life = st.expireAt.Sub(now)
 	}
+	if fromRefresh {
+		st.holdUntil = holdAfter401(now, 0, st.life)
+	}
 	st.bearer = "Bearer " + access
 	st.oauth = &oauth2.Token{AccessToken: access, TokenType: "Bearer", Expiry: st.expiry}
 	return st
@@ -82,8 +97,9 @@ func newState(access, refresh string, now time.Time, margin time.Duration, fromR
 
 // copyState returns a copy of st, unpublished, with dead set.
 func (st *tokenState) copyState(dead error) *tokenState {
-	cp := &tokenState{access: st.access, refresh: st.refresh, expiry: st.expiry, refreshIat: st.refreshIat,
-		staleAt: st.staleAt, expireAt: st.expireAt, life: st.life, bearer: st.bearer, oauth: st.oauth, dead: dead}
+	cp := &tokenState{access: st.access, refresh: st.refresh, expiry: st.expiry, refreshIat: st.refreshIat, userID: st.userID,
+		staleAt: st.staleAt, expireAt: st.expireAt, life: st.life, bearer: st.bearer, oauth: st.oauth, dead: dead,
+		holdUntil: st.holdUntil, received: st.received, rejectRun: st.rejectRun}
 	cp.phase.Store(st.phase.Load())
 	return cp
 }
@@ -131,6 +147,26 @@ func newer(a, b *tokenState) bool {
 	return !a.refreshIat.IsZero() && !b.refreshIat.IsZero() && a.refreshIat.After(b.refreshIat)
 }
 
+// notOlder reports whether a's refresh token was issued no earlier than
+// b's. SimpleJWT's iat has whole seconds: a login and a rotation, or two
+// rotations, in the same second carry the same iat. A pair whose issue
+// time cannot be read is never so, except against no pair.
+func notOlder(a, b *tokenState) bool {
+	if b.refresh == "" {
+		return a.refresh != ""
+	}
+	return !a.refreshIat.IsZero() && !b.refreshIat.IsZero() && !a.refreshIat.Before(b.refreshIat)
+}
+
+// otherAccount reports whether a and b's refresh tokens name different
+// users. Unreadable user_id claims name no one.
+func otherAccount(a, b *tokenState) bool {
+	return a.userID != "" && b.userID != "" && a.userID != b.userID
+}
+
+// spentKept is how many refresh tokens a session remembers moving on from.
+const spentKept = 8
+
 // session keeps an access token valid. Reading a fresh or stale token takes
 // no lock and allocates nothing; one refresh at a time runs for the whole
 // session, and every caller that needs it shares it.
@@ -160,6 +196,12 @@ type session struct {
 	unsaved  bool       // the current pair's save failed; saveLoop retries
 	saving   bool       // saveLoop runs
 	closed   bool
+	// spent holds the hashes of the last refresh tokens the session moved on
+	// from (spent, with rotation): a pair in the store that carries one, left
+	// there by a save that failed, is never taken back, even when a
+	// rotation in the same second gave both tokens the same iat.
+	spent  [spentKept][sha256.Size]byte
+	nSpent int
 }
 
 // lifeline is what a session runs in the background: the timers of its
@@ -225,6 +267,10 @@ type flight struct {
 	urgent     chan struct{} // a background flight's: closed when a caller joins
 	st         *tokenState   // on success, or when SetTokens overtook it
 	err        error
+	// got and gotErr are what the refresh of base got, even when SetTokens
+	// overtook it: the answer for a caller who asked to refresh base.
+	got    *tokenState
+	gotErr error
 }
 
 // join marks f as awaited: a background flight that waits to start starts
@@ -353,8 +399,17 @@ func (s *session) startOrJoin(ctx context.Context, st *tokenState) (*flight, err
 	return s.start(ctx, st, false), nil
 }
 
+// rejectable reports whether a 401 for st's access token makes the session
+// refresh: not before st.holdUntil, so that a server that answers 401 to
+// every token (a deactivated user, a clock far ahead) is not sent a refresh
+// for every request.
+func (s *session) rejectable(st *tokenState) bool {
+	return st.holdUntil.IsZero() || !s.clock().Before(st.holdUntil)
+}
+
 // reject marks st as refused by the server and returns a newer state.
 func (s *session) reject(ctx context.Context, st *tokenState) (*tokenState, error) {
+	st.rejected.Store(true)
 	st.raise(expired)
 	return s.renew(ctx, st)
 }
@@ -442,9 +497,9 @@ func (s *session) run(ctx context.Context, f *flight) {
 }
 
 // exchange spends base's refresh token for a new pair, unless the store
-// holds a newer pair.
+// holds a pair of the same account issued no earlier.
 func (s *session) exchange(ctx context.Context, base *tokenState) outcome {
-	stored, err := s.newerInStore(ctx, base)
+	stored, foreign, err := s.newerInStore(ctx, base)
 	if err != nil {
 		return outcome{base: base, err: err}
 	}
@@ -465,9 +520,14 @@ func (s *session) exchange(ctx context.Context, base *tokenState) outcome {
 			// The server may have rotated our refresh token and the answer
 			// is gone, or another process spent it: the store may hold
 			// what it rotated to.
-			if stored, _ := s.newerInStore(ctx, base); stored != nil {
+			stored, other, _ := s.newerInStore(ctx, base)
+			if stored != nil {
 				return outcome{base: base, next: stored, saved: true}
 			}
+			foreign = foreign || other
+		}
+		if foreign {
+			err = fmt.Errorf("%w (the token store holds another account's session, which this session left alone)", err)
 		}
 		return outcome{base: base, err: err}
 	}
@@ -494,6 +554,20 @@ func (s *session) commit(ctx context.Context, f *flight, out *outcome) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.flight.Store(nil)
+	if out.next != nil {
+		for _, b := range []*tokenState{f.base, out.base} {
+			if b.refresh != "" && b.refresh != out.next.refresh {
+				s.spend(b.refresh)
+			}
+		}
+		if f.base.rejected.Load() && !out.saved {
+			// A 401 started this refresh: should the new token get one too,
+			// the next refresh waits, longer each time in a row.
+			out.next.rejectRun = f.base.rejectRun + 1
+			out.next.holdUntil = holdAfter401(out.next.received, out.next.rejectRun, out.next.life)
+		}
+	}
+	f.got, f.gotErr = out.next, out.err
 	switch {
 	case overtaken:
 		f.st = s.cur.Load()
@@ -519,31 +593,58 @@ func (s *session) commit(ctx context.Context, f *flight, out *outcome) error {
 	return saveErr
 }
 
-// newerInStore returns the store's pair if it is newer than base's, or nil.
-func (s *session) newerInStore(ctx context.Context, base *tokenState) (*tokenState, error) {
+// newerInStore returns the store's pair if another process put it there
+// after base's: a pair with another refresh token, issued no earlier (with
+// SimpleJWT's whole-second iat, a rotation in the same second as base's
+// issue carries the same iat, and base is then most likely spent), that
+// this session never held. Otherwise nil; foreign then says the store holds
+// a pair of another account (by the user_id claims), which is never taken.
+func (s *session) newerInStore(ctx context.Context, base *tokenState) (st *tokenState, foreign bool, err error) {
 	if s.store == nil {
-		return nil, nil
+		return nil, false, nil
 	}
 	stored, err := s.store.Load(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("wrapper: re-reading token store: %w", err)
+		return nil, false, fmt.Errorf("wrapper: re-reading token store: %w", err)
 	}
 	if stored == nil || stored.RefreshToken == "" || stored.RefreshToken == base.refresh {
-		return nil, nil
+		return nil, false, nil
 	}
-	now := s.clock()
-	st := newState(stored.AccessToken, stored.RefreshToken, now, s.margin, false)
-	if !newer(st, base) {
-		return nil, nil // such as the spent pair of a save that failed
+	st = newState(stored.AccessToken, stored.RefreshToken, s.clock(), s.margin, false)
+	switch {
+	case otherAccount(st, base):
+		return nil, true, nil
+	case !notOlder(st, base), s.wasSpent(st.refresh):
+		return nil, false, nil // such as the spent pair of a save that failed
 	}
 	// Another process refreshed this pair, at a point its own jitter chose:
 	// this one refreshes it at the end of the jitter's range, so that of the
 	// processes sharing a store, the one that refreshed goes first, and they
 	// refresh no more often together than it would alone.
 	if !st.expiry.IsZero() {
-		st.staleAt, st.expireAt = refreshTimes(st.expiry, now, s.margin, false, 1)
+		st.staleAt, st.expireAt = refreshTimes(st.expiry, st.received, s.margin, false, 1)
 	}
-	return st, nil
+	return st, false, nil
+}
+
+// spend records that the session moved on from the refresh token refresh;
+// s.mu is held.
+func (s *session) spend(refresh string) {
+	s.spent[s.nSpent%spentKept] = sha256.Sum256([]byte(refresh))
+	s.nSpent++
+}
+
+// wasSpent reports whether the session moved on from refresh.
+func (s *session) wasSpent(refresh string) bool {
+	h := sha256.Sum256([]byte(refresh))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range min(s.nSpent, spentKept) {
+		if s.spent[i] == h {
+			return true
+		}
+	}
+	return false
 }
 
 // publish makes st the current state; s.mu is held. With the real clock,
@@ -669,24 +770,37 @@ func (s *session) set(ctx context.Context, access, refresh string) error {
 // refreshNow refreshes the session's tokens if refresh is its current
 // refresh token, sharing a refresh in flight; ok is false otherwise. It
 // returns the new state and the one it replaced.
+//
+// A refresh in flight of other tokens (one that SetTokens made void) is
+// waited for, and then a refresh of refresh starts. A refresh of refresh
+// that SetTokens overtook still answers with what the server said for
+// refresh.
 func (s *session) refreshNow(ctx context.Context, refresh string) (st, base *tokenState, ok bool, err error) {
-	s.mu.Lock()
-	cur := s.cur.Load()
-	if refresh == "" || cur.refresh != refresh || cur.dead != nil {
-		s.mu.Unlock()
+	if refresh == "" {
 		return nil, nil, false, nil
 	}
-	f := s.flight.Load()
-	if f == nil {
-		f = s.start(ctx, cur, false)
-	} else {
-		f.join()
+	for {
+		s.mu.Lock()
+		cur := s.cur.Load()
+		if cur.refresh != refresh || cur.dead != nil {
+			s.mu.Unlock()
+			return nil, nil, false, nil
+		}
+		gen := s.gen
+		f := s.flight.Load()
+		if f == nil {
+			f = s.start(ctx, cur, false)
+		} else {
+			f.join()
+		}
+		s.mu.Unlock()
+		if err := wait(ctx, f); err != nil {
+			return nil, nil, true, err
+		}
+		if f.gen == gen && f.base.refresh == refresh {
+			return f.got, f.base, true, f.gotErr
+		}
 	}
-	s.mu.Unlock()
-	if err := wait(ctx, f); err != nil {
-		return nil, nil, true, err
-	}
-	return f.st, f.base, true, f.err
 }
 
 // tokenSource is the [oauth2.TokenSource] of a session.

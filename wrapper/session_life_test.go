@@ -99,13 +99,17 @@ func TestSessionOpaqueAccessTokens(t *testing.T) {
 		fmt.Fprint(w, `{"user_id":1}`)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens("", "r"))
+	clock := newFakeClock()
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens("", "r"), wrapper.WithClock(clock.Now))
 	require.NoError(t, err)
 	for range 20 {
 		require.NoError(t, meCtx(context.Background(), c, srv.URL))
 	}
 	assert.Equal(t, int32(1), refreshes.Load(), "20 requests, one refresh")
 
+	// A 401 a moment after the refresh is the answer; a second later, it
+	// makes the session refresh.
+	clock.Advance(2 * time.Second)
 	mu.Lock()
 	clear(valid) // the server revokes the token
 	mu.Unlock()
@@ -502,4 +506,42 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestSessionOwnRefreshAfterSetTokensRefreshesTheNewTokens: SetTokens while
+// a refresh is in flight, then a refresh of the new refresh token through
+// c.API(): it waits for the void refresh and then refreshes the new token,
+// and answers with a refreshed access token and no rotation. The caller of
+// the refresh in flight, who sent user 1's refresh token, gets the server's
+// answer for that token, never user 2's tokens.
+func TestSessionOwnRefreshAfterSetTokensRefreshesTheNewTokens(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{})
+	t.Cleanup(srv.Close)
+	a1, r1 := srv.IssuePair(1)
+	_, r2 := srv.IssuePair(2)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(a1, r1))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+
+	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Delay: 500 * time.Millisecond})
+	done := make(chan struct{})
+	var first *api.RefreshCreateResponse
+	go func() {
+		defer close(done)
+		first, _ = c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: r1})
+	}()
+	require.Eventually(t, func() bool { return srv.Requests(wrappertest.RefreshRoute) == 1 }, 5*time.Second, time.Millisecond)
+	require.NoError(t, c.SetTokens(ctx, "", r2)) // a new login; the access token comes later
+
+	resp, err := c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: r2})
+	require.NoError(t, err)
+	<-done
+	require.NotNil(t, first)
+	assert.NotContains(t, string(first.Body), r2, "the refresh of user 1's token answered with user 2's refresh token")
+	require.Equal(t, 200, resp.StatusCode(), "body: %s", resp.Body)
+	require.NotNil(t, resp.JSON200)
+	assert.NotEmpty(t, resp.JSON200.Access, "200 without an access token: the void flight's answer")
+	assert.Empty(t, resp.JSON200.Refresh, "no rotation happened, yet the answer says the token rotated")
+	assert.Equal(t, 2, srv.Requests(wrappertest.RefreshRoute), "r2 was never refreshed")
 }

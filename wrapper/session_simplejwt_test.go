@@ -2,9 +2,12 @@ package wrapper_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +15,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
@@ -119,4 +124,53 @@ func TestSessionFailedSaveAgainstSimpleJWT(t *testing.T) {
 	require.NotNil(t, resp.JSON200, "status %d: %s", resp.StatusCode(), resp.Body)
 	assert.Equal(t, resp.JSON200.Refresh, store.load().RefreshToken)
 	require.NoError(t, meCtx(ctx, c, srv.URL))
+}
+
+func iatOf(t *testing.T, jwt string) int64 {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	require.Len(t, parts, 3)
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var c struct{ Iat int64 }
+	require.NoError(t, json.Unmarshal(payload, &c))
+	return c.Iat
+}
+
+// TestSessionSameSecondRotationAgainstSimpleJWT is
+// TestSessionSameSecondRotationByAnotherProcess on the real SimpleJWT 5.2.2
+// server with the real clock: a login and a rotation by process A in the
+// same second (SimpleJWT's iat has one-second resolution), then process B,
+// which loaded the login pair, refreshes under the store's lock and must
+// take A's pair, not spend the blacklisted token.
+func TestSessionSameSecondRotationAgainstSimpleJWT(t *testing.T) {
+	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true})
+	ctx := context.Background()
+	for try := 0; ; try++ {
+		require.Less(t, try, 5, "never got a login and a rotation in the same second")
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
+		a0, r0 := srv.Pair(t)
+		path := filepath.Join(t.TempDir(), "s", "session.json")
+		require.NoError(t, wrapper.NewFileStore(path).Save(ctx, &oauth2.Token{AccessToken: a0, RefreshToken: r0}))
+		procA, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokenStore(wrapper.NewFileStore(path)))
+		require.NoError(t, err)
+		procB, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokenStore(wrapper.NewFileStore(path)))
+		require.NoError(t, err)
+
+		respA, err := procA.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: r0})
+		require.NoError(t, err)
+		require.Equal(t, 200, respA.StatusCode())
+		require.NotNil(t, respA.JSON200)
+		if iatOf(t, respA.JSON200.Refresh) != iatOf(t, r0) {
+			_ = procA.Close()
+			_ = procB.Close()
+			continue // crossed a second boundary: try again
+		}
+		respB, err := procB.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: r0})
+		require.NoError(t, err)
+		assert.Equal(t, 200, respB.StatusCode(), "process B's session died: %s", respB.Body)
+		_ = procA.Close()
+		_ = procB.Close()
+		return
+	}
 }

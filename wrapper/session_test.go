@@ -191,7 +191,7 @@ func TestSessionWithoutAccessTokenRefreshesFirst(t *testing.T) {
 }
 
 func TestSessionRefreshesOn401AndReplaysOnce(t *testing.T) {
-	_, srv, c, _, _ := newSession(t, false)
+	clock, srv, c, _, _ := newSession(t, false)
 
 	revoked := wrappertest.Fault{Status: 401, Body: `{"detail":"Given token not valid for any token type","code":"token_not_valid"}`}
 	srv.Inject(wrappertest.MeRoute, revoked)
@@ -200,6 +200,9 @@ func TestSessionRefreshesOn401AndReplaysOnce(t *testing.T) {
 	assert.Equal(t, 2, srv.Requests(wrappertest.MeRoute))
 
 	// Two 401s in a row: one replay only, and the second 401 is the answer.
+	// (A token from a refresh a moment ago is not refreshed again on a 401:
+	// see TestSessionPersistent401DoesNotRefreshPerRequest.)
+	clock.Advance(2 * time.Second)
 	srv.Inject(wrappertest.MeRoute, revoked, revoked)
 	err := me(t, c, srv)
 	assert.ErrorIs(t, err, wrapper.ErrUnauthorized)
@@ -662,4 +665,35 @@ func TestSessionRealClock(t *testing.T) {
 	tok, err := c.TokenSource().Token()
 	require.NoError(t, err)
 	assert.NotEqual(t, access, tok.AccessToken)
+}
+
+// TestSessionPersistent401DoesNotRefreshPerRequest: a protected route that
+// answers 401 to every token (SimpleJWT's "user_inactive" for a deactivated
+// user, or a server whose clock is ahead): the callers get the 401, and the
+// session refreshes at most about once a second, not once a request.
+func TestSessionPersistent401DoesNotRefreshPerRequest(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true})
+	t.Cleanup(srv.Close)
+	access, refresh := srv.IssuePair(1)
+	const n = 20
+	faults := make([]wrappertest.Fault, 2*n)
+	for i := range faults {
+		faults[i] = wrappertest.Fault{Status: 401, Body: `{"detail":"User is inactive","code":"user_inactive"}`}
+	}
+	srv.Inject(wrappertest.MeRoute, faults...)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+
+	start := time.Now()
+	for range n {
+		resp, err := c.HTTPClient().Get(srv.URL + wrappertest.MeRoute)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		require.Equal(t, 401, resp.StatusCode)
+	}
+	elapsed := time.Since(start)
+	refreshes := srv.Requests(wrappertest.RefreshRoute)
+	t.Logf("%d requests in %v made %d refreshes", n, elapsed, refreshes)
+	assert.LessOrEqual(t, refreshes, int(elapsed/time.Second)+2, "a refresh storm: one refresh per 401")
 }

@@ -55,9 +55,25 @@ type BaseURLStore interface {
 }
 
 // ErrStoreMismatch matches the error of a session whose base URL is not the
-// one its store's tokens were saved for. Its message names both URLs, and
-// never a token. Use a store of its own for each API.
+// one its store's tokens were saved for (its message names both URLs), and
+// the error of [New] given tokens of one account ([WithTokens]) and a store
+// that holds a newer session of another account. Messages never name a
+// token. Use a store of its own for each API and each account.
 var ErrStoreMismatch = errors.New("wrapper: token store belongs to another API")
+
+// errStoreAccount is the error of [New] for a store that holds a newer
+// session of another account than the tokens of [WithTokens].
+var errStoreAccount error = storeAccountError{}
+
+type storeAccountError struct{}
+
+func (storeAccountError) Error() string {
+	return "wrapper: token store holds another account's session, issued after the tokens given " +
+		"with WithTokens: refusing to act as that account; use a store of its own for each account"
+}
+
+// Is makes the error match [ErrStoreMismatch].
+func (storeAccountError) Is(target error) bool { return target == ErrStoreMismatch }
 
 // FileStore is a [TokenStore], [TokenLocker] and [BaseURLStore] in a JSON
 // file. It writes the file atomically with mode 0600 in a directory of mode

@@ -15,10 +15,13 @@ import (
 type claims struct {
 	Expiry   time.Time
 	IssuedAt time.Time
+	// UserID is SimpleJWT's user_id claim as text; "" if absent or
+	// unreadable.
+	UserID string
 }
 
-// parseClaims reads exp and iat from a JWT's payload. The error never
-// contains the token.
+// parseClaims reads exp, iat and user_id from a JWT's payload. The error
+// never contains the token.
 func parseClaims(token string) (claims, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
@@ -29,8 +32,9 @@ func parseClaims(token string) (claims, error) {
 		return claims{}, errors.New("wrapper: JWT payload is not base64url")
 	}
 	var raw struct {
-		Exp *json.Number `json:"exp"`
-		Iat *json.Number `json:"iat"`
+		Exp    *json.Number    `json:"exp"`
+		Iat    *json.Number    `json:"iat"`
+		UserID json.RawMessage `json:"user_id"`
 	}
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return claims{}, errors.New("wrapper: JWT payload is not a JSON object")
@@ -42,11 +46,25 @@ func parseClaims(token string) (claims, error) {
 	if err != nil {
 		return claims{}, fmt.Errorf("wrapper: JWT exp claim: %w", err)
 	}
-	c := claims{Expiry: exp}
+	c := claims{Expiry: exp, UserID: userID(raw.UserID)}
 	if raw.Iat != nil {
 		c.IssuedAt, _ = unixTime(*raw.Iat) // only narrows the refresh margin
 	}
 	return c, nil
+}
+
+// userID returns a user_id claim, a number or a string, as text; "" for
+// anything else.
+func userID(raw json.RawMessage) string {
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return ""
 }
 
 func unixTime(n json.Number) (time.Time, error) {

@@ -114,8 +114,9 @@ func prepare(req *http.Request, ua string) (*http.Request, error) {
 // do sends req with the session's token through send, refreshing the token
 // first when it is due. A 401 for a token the client believed valid (it may
 // have been revoked, or the clocks disagree) makes it refresh once and send
-// once more, if the body can be sent again. owned says req may be modified;
-// otherwise do sends copies.
+// once more, if the body can be sent again, unless the token came from a
+// refresh a moment ago (see [session.rejectable]): the 401 is then the
+// answer. owned says req may be modified; otherwise do sends copies.
 func (s *session) do(req *http.Request, send func(*http.Request) (*http.Response, error), owned bool, ua []string) (*http.Response, error) {
 	st, err := s.token(req.Context())
 	if err != nil {
@@ -126,7 +127,7 @@ func (s *session) do(req *http.Request, send func(*http.Request) (*http.Response
 	if err != nil {
 		return nil, scrubError(err, st.access) // net/http may quote what the server sent
 	}
-	if resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
+	if resp.StatusCode != http.StatusUnauthorized || !replayable(req) || !s.rejectable(st) {
 		return resp, nil
 	}
 	drain(resp)
