@@ -3,6 +3,7 @@ package wrapper
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -50,9 +51,12 @@ func Pages[T any, R Response](ctx context.Context, c *Client, first func(context
 		if hr := httpResponse(resp); hr.Request != nil {
 			current = hr.Request.URL.String()
 		}
-		for {
+		// The pages fetched, by URL, numbered from 1: a server whose "next"
+		// links lead back to one of them would make the loop endless.
+		fetched := map[string]int{pageKey(current): 1}
+		for n := 1; ; n++ {
 			if p.Results == nil {
-				yield(zero, fmt.Errorf("%w: %s: no \"results\": not a paginated list", ErrMalformedResponse, current))
+				yield(zero, fmt.Errorf("%w: %s: no \"results\": not a paginated list", ErrMalformedResponse, redactURL(current)))
 				return
 			}
 			for _, item := range *p.Results {
@@ -67,15 +71,17 @@ func Pages[T any, R Response](ctx context.Context, c *Client, first func(context
 				yield(zero, err)
 				return
 			}
-			next := *p.Next
-			if next, err = c.resolve(current, next); err != nil {
+			next, err := c.resolve(current, *p.Next)
+			if err != nil {
 				yield(zero, err)
 				return
 			}
-			if next == current {
-				yield(zero, fmt.Errorf("wrapper: %s: the next page is the same page", redactURL(next)))
+			if seen, ok := fetched[pageKey(next)]; ok {
+				yield(zero, fmt.Errorf("%w: %s: the next page of page %d is page %d again: the \"next\" links cycle",
+					ErrMalformedResponse, redactURL(next), n, seen))
 				return
 			}
+			fetched[pageKey(next)] = n + 1
 			if p, err = getPage[T](ctx, c, next); err != nil {
 				yield(zero, err)
 				return
@@ -83,6 +89,19 @@ func Pages[T any, R Response](ctx context.Context, c *Client, first func(context
 			current = next
 		}
 	}
+}
+
+// pageKey is what tells two page URLs apart: the URL with its query
+// parameters in order, so that "?page=2&size=10" and "?size=10&page=2" are
+// one page.
+func pageKey(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.RawQuery = u.Query().Encode()
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
 }
 
 // resolve returns next, a page's "next" link, as an absolute URL resolved
@@ -108,13 +127,13 @@ func getPage[T any](ctx context.Context, c *Client, next string) (page[T], error
 	var p page[T]
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
 	if err != nil {
-		return p, fmt.Errorf("wrapper: next page: %w", err)
+		return p, fmt.Errorf("wrapper: next page %s: %w", redactURL(next), withoutQuery(err))
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return p, err
+		return p, withoutQuery(err)
 	}
 	return p, c.decodeResponse(resp, &p)
 }
@@ -131,12 +150,21 @@ func (c *Client) within(raw string) bool {
 	return u.Scheme == base.Scheme && u.Host == base.Host && strings.HasPrefix(u.Path, prefix)
 }
 
+// withoutQuery returns err with the URL a [*url.Error] in it repeats whole
+// cut to [redactURL]'s: a page's query may carry anything.
+func withoutQuery(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		urlErr.URL = redactURL(urlErr.URL)
+	}
+	return err
+}
+
 // redactURL is raw without its query, which may carry anything.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparseable URL)"
 	}
-	u.RawQuery, u.Fragment, u.User = "", "", nil
-	return u.String()
+	return showURL(u)
 }

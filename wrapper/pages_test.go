@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -192,6 +193,101 @@ func TestPagesFollowsOnlyUnderTheBaseURL(t *testing.T) {
 	}
 }
 
+// TestPagesStopsAtACycle: a server whose "next" links cycle (page 2 links
+// back to page 1, a buggy or hostile server) would make Pages yield the same
+// items forever; it stops at the first page it already fetched.
+func TestPagesStopsAtACycle(t *testing.T) {
+	tests := []struct {
+		name string
+		next func(srvURL string, page int) string
+		ids  []int // the items before the error
+	}{
+		{"page 3 is page 1", func(srvURL string, page int) string {
+			if page > 2 {
+				page = 1 // page 2 links back to page 1
+			}
+			return fmt.Sprintf("%s/api/v1/items/?page=%d&secret=s3cr3t", srvURL, page)
+		}, []int{1, 2, 3, 4, 1, 2}},
+		{"the same query in another order", func(srvURL string, page int) string {
+			if page > 3 {
+				return fmt.Sprintf("%s/api/v1/items/?secret=s3cr3t&page=2", srvURL)
+			}
+			return fmt.Sprintf("%s/api/v1/items/?page=%d&secret=s3cr3t", srvURL, page)
+		}, []int{1, 2, 3, 4, 5, 6}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, requests := drfList(t, 100, tc.next)
+			c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			seen := 0
+			var last error
+			for _, err := range wrapper.Pages[item](ctx, c, firstPage(c)) {
+				if err != nil {
+					last = err
+					break
+				}
+				seen++
+			}
+			t.Logf("%d items, %d requests, then: %v", seen, requests.Load(), last)
+			assert.NotErrorIs(t, last, context.DeadlineExceeded, "only the caller's deadline ended the loop")
+			assert.LessOrEqual(t, seen, 10, "the same four items yielded over and over")
+
+			ctx, cancel = context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			ids, err := collect(t, wrapper.Pages[item](ctx, c, firstPage(c)))
+			assert.Equal(t, tc.ids, ids)
+			require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
+			assert.Contains(t, err.Error(), "links cycle")
+			assert.NotContains(t, err.Error(), "s3cr3t", "no query in the error")
+			assert.NotContains(t, err.Error(), "page=", "no query in the error")
+		})
+	}
+}
+
+// TestPagesErrorsShowNoQuery: an error about a next page names it without
+// its query, which may carry anything.
+func TestPagesErrorsShowNoQuery(t *testing.T) {
+	tests := []struct {
+		name string
+		body func(srvURL string) string
+	}{
+		{"not a paginated list", func(srvURL string) string {
+			return `{"next": "` + srvURL + `/api/v1/items/?page=2&secret=s3cr3t", "results": [{"id": 1}]}`
+		}},
+		{"unreachable", func(string) string {
+			return `{"next": "/api/v1/items/?page=2&secret=s3cr3t", "results": [{"id": 1}]}`
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var srv *httptest.Server
+			srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				switch {
+				case r.URL.Query().Get("page") == "":
+					_, _ = io.WriteString(w, tc.body(srv.URL))
+				case tc.name == "unreachable":
+					panic(http.ErrAbortHandler) // the connection drops
+				default:
+					_, _ = io.WriteString(w, `{"next": null}`)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithMaxRetries(0))
+			require.NoError(t, err)
+			ids, err := collect(t, wrapper.Pages[item](context.Background(), c, firstPage(c)))
+			assert.Equal(t, []int{1}, ids)
+			require.Error(t, err)
+			t.Log(err)
+			assert.NotContains(t, err.Error(), "s3cr3t", "no query in the error")
+			assert.Contains(t, err.Error(), "/api/v1/items/", "the page is named")
+		})
+	}
+}
+
 func TestPagesErrors(t *testing.T) {
 	srv := wrappertest.NewServer(wrappertest.Options{})
 	t.Cleanup(srv.Close)
@@ -253,4 +349,64 @@ func TestOK(t *testing.T) {
 	_, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx2, api.TokenRefreshRequest{Refresh: refresh}))
 	require.ErrorIs(t, err, context.Canceled)
 	assert.False(t, errors.Is(err, wrapper.ErrMalformedResponse))
+}
+
+// noHTTPResponse is a [wrapper.Response] without an HTTPResponse field.
+type noHTTPResponse struct{ code int }
+
+func (r *noHTTPResponse) StatusCode() int { return r.code }
+func (r *noHTTPResponse) GetBody() []byte { return nil }
+
+// otherHTTPResponse is a [wrapper.Response] whose HTTPResponse field is
+// not an *http.Response.
+type otherHTTPResponse struct{ HTTPResponse int }
+
+func (r *otherHTTPResponse) StatusCode() int { return 200 }
+func (r *otherHTTPResponse) GetBody() []byte { return nil }
+
+// Embedded has the fields of a generated response, for embedding.
+type Embedded struct {
+	HTTPResponse *http.Response
+	JSON200      *struct{}
+}
+
+// embeddingResponse is a [wrapper.Response] that promotes the fields of an
+// embedded pointer, nil here.
+type embeddingResponse struct{ *Embedded }
+
+func (r *embeddingResponse) StatusCode() int { return 200 }
+func (r *embeddingResponse) GetBody() []byte { return nil }
+
+// TestOKWithoutHTTPResponse: a Response type that is not a generated
+// one is an error, never a panic.
+func TestOKWithoutHTTPResponse(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   func() error
+	}{
+		{"no HTTPResponse field", func() error {
+			_, err := wrapper.OK(&noHTTPResponse{code: 200}, nil)
+			return err
+		}},
+		{"an HTTPResponse field of another type", func() error {
+			_, err := wrapper.OK(&otherHTTPResponse{HTTPResponse: 1}, nil)
+			return err
+		}},
+		{"a nil embedded struct", func() error {
+			_, err := wrapper.OK(&embeddingResponse{}, nil)
+			return err
+		}},
+		{"a nil response", func() error {
+			_, err := wrapper.OK((*noHTTPResponse)(nil), nil)
+			return err
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			assert.NotPanics(t, func() { err = tc.ok() })
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "has no HTTP response")
+		})
+	}
 }

@@ -32,7 +32,7 @@ func OK[R Response](resp R, err error) (R, error) {
 	}
 	hr := httpResponse(resp)
 	if hr == nil {
-		return zero, fmt.Errorf("wrapper: %T has no HTTP response", resp)
+		return zero, fmt.Errorf("wrapper: %T has no HTTP response: OK takes what a generated ...WithResponse call returns", resp)
 	}
 	code := resp.StatusCode()
 	if code < 200 || code >= 300 {
@@ -55,13 +55,33 @@ func httpResponse(resp any) *http.Response {
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return nil
 	}
-	hr, _ := v.Elem().FieldByName("HTTPResponse").Interface().(*http.Response)
+	f, ok := field(v.Elem(), "HTTPResponse")
+	if !ok {
+		return nil
+	}
+	hr, _ := f.Interface().(*http.Response)
 	return hr
+}
+
+// field returns the field of the struct v named name, if v has one that
+// can be read: a type that is not a generated response may lack it, hide
+// it, or reach it through a nil embedded pointer, where
+// [reflect.Value.FieldByName] would panic.
+func field(v reflect.Value, name string) (reflect.Value, bool) {
+	sf, ok := v.Type().FieldByName(name)
+	if !ok || !sf.IsExported() {
+		return reflect.Value{}, false
+	}
+	f, err := v.FieldByIndexErr(sf.Index)
+	if err != nil || !f.CanInterface() {
+		return reflect.Value{}, false
+	}
+	return f, true
 }
 
 // missingJSON reports whether resp has a JSON<code> field, for a status
 // whose body the spec types as JSON, and it is nil: the body was not JSON.
 func missingJSON(resp any, code int) bool {
-	f := reflect.ValueOf(resp).Elem().FieldByName("JSON" + strconv.Itoa(code))
-	return f.IsValid() && f.Kind() == reflect.Pointer && f.IsNil()
+	f, ok := field(reflect.ValueOf(resp).Elem(), "JSON"+strconv.Itoa(code))
+	return ok && f.Kind() == reflect.Pointer && f.IsNil()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/gofrs/flock"
 	"golang.org/x/oauth2"
+
+	"github.com/aisquare-studio/aisquare-go/internal/regfile"
 )
 
 // A TokenStore keeps a session's tokens across restarts. A session saves
@@ -81,7 +84,8 @@ func (storeAccountError) Is(target error) bool { return target == ErrStoreMismat
 // to 0700, and refuses one that belongs to someone else or is shared (such
 // as /tmp itself). It removes the temporary files a crashed save left
 // behind. It locks a file beside it (path + ".lock", never through a
-// symbolic link) with an advisory lock.
+// symbolic link) with an advisory lock. A path that names a FIFO, a device
+// or anything else but a regular file is an error at once, never a wait.
 type FileStore struct {
 	path string
 
@@ -189,7 +193,7 @@ func shownBaseURL(raw string) string {
 
 // read reads and checks the file; nil if it does not exist.
 func (s *FileStore) read() (*fileTokens, error) {
-	data, err := os.ReadFile(s.path)
+	data, err := readRegular(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -204,6 +208,17 @@ func (s *FileStore) read() (*fileTokens, error) {
 		return nil, fmt.Errorf("wrapper: token file %s is corrupt (no refresh token)", s.path)
 	}
 	return &ft, nil
+}
+
+// readRegular reads the file at path, which must be a regular file: a FIFO
+// would make every read wait for a writer, past any deadline.
+func readRegular(path string) ([]byte, error) {
+	f, err := regfile.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // Save writes the file atomically: a temporary file in the same directory,

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,8 +15,7 @@ import (
 )
 
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("demo", stderr)
 	logOpts := logFlags(fs, stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: aisquare demo [--verbose | --debug]

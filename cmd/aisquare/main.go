@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/aisquare-studio/aisquare-go/internal/redact"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
 
@@ -83,9 +84,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "aisquare: unknown command %q\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "%s\n%s", redact.Text(fmt.Sprintf("aisquare: unknown command %q", args[0]), maxErrorLine), usage)
 		return exitFailure
 	}
+}
+
+// newFlagSet returns the flag set of a command that writes its errors to
+// stderr. What the flag package writes goes through [redact.NewWriter]: it
+// repeats a flag's value it cannot parse, and a token given by mistake as a
+// flag's value must not land in a terminal's scrollback or a CI log.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(redact.NewWriter(stderr))
+	return fs
 }
 
 // parseFlags parses a command's flags; done is true when the command should
@@ -94,13 +105,16 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (code int, do
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(stdout)
+		fs.SetOutput(redact.NewWriter(stdout))
 		fs.Usage()
 		return exitOK, true
 	case err != nil:
 		return exitFailure, true
 	case fs.NArg() > 0:
-		fmt.Fprintf(fs.Output(), "aisquare %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		// The argument may be a token passed by mistake ("aisquare refresh
+		// $REFRESH"): it is shown redacted, and cut.
+		fmt.Fprintln(fs.Output(), redact.Text(fmt.Sprintf("aisquare %s: unexpected argument %q", fs.Name(), fs.Arg(0)), maxErrorLine)+
+			" (a token is never an argument: see --help)")
 		return exitFailure, true
 	}
 	return exitOK, false

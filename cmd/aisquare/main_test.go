@@ -59,7 +59,14 @@ func aisquareStdin(t *testing.T, env []string, path string, args ...string) resu
 
 func runBinary(t *testing.T, env []string, stdin io.Reader, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return runCommand(t, env, stdin, binary, args...)
+}
+
+// runCommand runs name with args, in the environment runBinary gives the
+// binary: name may be a program that runs the binary, such as a shell.
+func runCommand(t *testing.T, env []string, stdin io.Reader, name string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "AISQUARE_BASE_URL=", "AISQUARE_API_URL=", "AISQUARE_REFRESH_TOKEN=", "AISQUARE_LOG=",
 		"XDG_CONFIG_HOME="+t.TempDir(), "HOME="+t.TempDir())
 	cmd.Env = append(cmd.Env, env...)
@@ -209,4 +216,32 @@ func TestRefreshAgainstSimpleJWT(t *testing.T) {
 	assert.Equal(t, 2, r.code, "a blacklisted token")
 	assert.Contains(t, r.stderr, "Token is blacklisted")
 	assert.NotContains(t, r.stderr, refresh)
+}
+
+// TestTokenArgumentIsNotEchoed: a token given as an argument by mistake
+// ("aisquare refresh $REFRESH") or as a flag's value is refused without
+// being repeated on standard error, which CI logs keep.
+func TestTokenArgumentIsNotEchoed(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{})
+	t.Cleanup(srv.Close)
+	_, refresh := srv.IssuePair(1)
+	for _, args := range [][]string{
+		{"refresh", refresh},
+		{"token", refresh},
+		{"session", "set", refresh},
+		{"refresh", "--timeout", refresh},
+		{"token", "--store", "x", "--timeout=" + refresh},
+		{"refresh", "--" + refresh},
+		{refresh},
+	} {
+		r := aisquare(t, nil, "", args...)
+		assert.NotEqual(t, 0, r.code)
+		assert.NotContains(t, r.stderr, refresh, "aisquare %s ...: token on stderr", args[0])
+		assert.Contains(t, r.stderr, "[REDACTED]", "aisquare %s ...: says what it refused", args[0])
+	}
+
+	r := aisquare(t, nil, "", "refresh", "extra")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "aisquare refresh: unexpected argument \"extra\" (a token is never an argument: see --help)\n", r.stderr,
+		"an argument that is no token is shown")
 }

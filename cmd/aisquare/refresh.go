@@ -3,8 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,24 +14,16 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/aisquare-studio/aisquare-go/api"
-	"github.com/aisquare-studio/aisquare-go/wrapper"
+	"github.com/aisquare-studio/aisquare-go/internal/regfile"
 )
 
 // refreshTokenEnv holds the refresh token; a flag value would land in shell
 // history and in ps.
 const refreshTokenEnv = "AISQUARE_REFRESH_TOKEN"
 
-// refreshOutput is what refresh prints.
-type refreshOutput struct {
-	Access          string `json:"access"`
-	Refresh         string `json:"refresh,omitempty"`
-	AccessExpiresAt string `json:"access_expires_at,omitempty"`
-}
-
 func refreshCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &common{name: "refresh", stderr: stderr}
-	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("refresh", stderr)
 	c.register(fs)
 	tokenFile := fs.String("token-file", "", "read the refresh token from this file, and write a rotated one back to it")
 	fs.Usage = func() {
@@ -77,18 +68,7 @@ Flags:
 		tok, err = refreshOnce(ctx, c, stdin)
 	}
 	if tok != nil {
-		// Printed even when it could not be saved: it may be the only copy
-		// of a rotated refresh token.
-		c.secrets = append(c.secrets, tok.Access, tok.Refresh)
-		out := refreshOutput{Access: tok.Access, Refresh: tok.Refresh}
-		if exp, err := wrapper.TokenExpiry(tok.Access); err == nil {
-			out.AccessExpiresAt = exp.UTC().Format(time.RFC3339)
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if encErr := enc.Encode(out); encErr != nil && err == nil {
-			err = encErr
-		}
+		err = c.printTokens(stdout, tok, err)
 	}
 	if err != nil {
 		return c.fail(err)
@@ -177,16 +157,20 @@ func refreshFile(ctx context.Context, c *common, path string) (*api.TokenRefresh
 	}
 	if tok.Refresh != "" {
 		if err := rewriteTokenFile(path, tok.Refresh); err != nil {
-			return tok, fmt.Errorf("the rotated refresh token could not be written to %s (the old one is spent; "+
-				"the new one is on standard output): %w", path, err)
+			return tok, &unsavedError{path: path, err: err}
 		}
 	}
 	return tok, nil
 }
 
-// readTokenFile reads a token file of at most maxTokenInput bytes.
+// readTokenFile reads a token file of at most maxTokenInput bytes, which
+// must be a regular file: reading a FIFO would wait for a writer, past
+// --timeout, and a rotated token could not be written back to it.
 func readTokenFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
+	if errors.Is(err, regfile.ErrNotRegular) {
+		return nil, fmt.Errorf("token file %w: pass the token in $%s or on standard input", err, refreshTokenEnv)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading token file: %w", err)
 	}

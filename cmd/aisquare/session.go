@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -36,8 +35,7 @@ Run "aisquare session set --help" for more.
 
 func sessionSetCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &common{name: "session set", stderr: stderr}
-	fs := flag.NewFlagSet("session set", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("session set", stderr)
 	c.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: aisquare session set [--store PATH] [--base-url URL] < tokens

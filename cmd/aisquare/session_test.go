@@ -167,10 +167,17 @@ func TestRefreshTokenFileIsRewritten(t *testing.T) {
 }
 
 func TestTokenFileIsReadBounded(t *testing.T) {
-	start := time.Now()
-	r := aisquare(t, nil, "", "refresh", "--token-file", "/dev/zero", "--base-url", "http://127.0.0.1:1")
+	big := filepath.Join(t.TempDir(), "big")
+	require.NoError(t, os.WriteFile(big, make([]byte, 1<<20), 0o600))
+	r := aisquare(t, nil, "", "refresh", "--token-file", big, "--base-url", "http://127.0.0.1:1")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "larger than 64 KiB")
+
+	// A device is no token file: refused before it is read.
+	start := time.Now()
+	r = aisquare(t, nil, "", "refresh", "--token-file", "/dev/zero", "--base-url", "http://127.0.0.1:1")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "/dev/zero is a character device, not a regular file")
 	assert.Less(t, time.Since(start), 10*time.Second)
 }
 

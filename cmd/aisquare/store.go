@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -22,7 +21,8 @@ const minValidity = time.Minute
 // refresh runs under the store's lock, after re-reading the store, so that a
 // refresh token another process rotated is never spent twice, and the new
 // pair is saved before it is returned. refreshed is nil when no refresh was
-// needed; it is the server's answer, with an error, when the save failed.
+// needed; it is the server's answer, with an [*unsavedError], when the save
+// failed: the caller prints it with [common.printTokens].
 func storeToken(ctx context.Context, c *common, client *wrapper.Client, store *wrapper.FileStore, force bool) (access string, refreshed *api.TokenRefresh, err error) {
 	tok, err := loadSession(ctx, c, store)
 	if err != nil {
@@ -52,8 +52,8 @@ func storeToken(ctx context.Context, c *common, client *wrapper.Client, store *w
 	next := &oauth2.Token{AccessToken: r.Access, RefreshToken: cmp.Or(r.Refresh, tok.RefreshToken)}
 	if err := store.Save(context.WithoutCancel(ctx), next); err != nil {
 		// The answer comes back with the error: the old refresh token may be
-		// spent, and the caller may still hand the new one over.
-		return "", r, fmt.Errorf("the new tokens could not be saved (the old refresh token may be spent; refresh prints the new ones): %w", err)
+		// spent, and the caller must still hand the new one over.
+		return "", r, &unsavedError{path: c.path, err: err}
 	}
 	return r.Access, r, nil
 }

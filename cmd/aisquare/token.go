@@ -2,15 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 )
 
 func tokenCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &common{name: "token", stderr: stderr}
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("token", stderr)
 	c.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: aisquare token [--store PATH] [--base-url URL] [--timeout DURATION]
@@ -21,6 +19,12 @@ pair (a rotated refresh token included) under the store's lock, so that it
 can run beside services that share the store. A credential helper:
 
   curl -H "Authorization: Bearer $(aisquare token)" https://api.aisquare.studio/...
+
+If the new pair cannot be saved (the old refresh token may be spent by
+then), it prints the new tokens instead, in JSON on standard output as
+"aisquare refresh" does, says so on standard error, and exits with status
+1: check the status before using what it printed, keep the JSON, and hand
+it to "aisquare session set" once the store is writable.
 
 Start a session with "aisquare session set".
 
@@ -38,8 +42,11 @@ Flags:
 		return c.fail(err)
 	}
 	defer client.Close()
-	access, _, err := storeToken(ctx, c, client, store, false)
+	access, refreshed, err := storeToken(ctx, c, client, store, false)
 	if err != nil {
+		if refreshed != nil {
+			err = c.printTokens(stdout, refreshed, err)
+		}
 		return c.fail(err)
 	}
 	fmt.Fprintln(stdout, access)
