@@ -102,13 +102,20 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 // parseFlags parses a command's flags; done is true when the command should
 // exit with code, after --help or a bad flag.
 func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (code int, done bool) {
+	// The flag package prints the usage itself, on its output, for --help
+	// and after a bad flag: held back here, so that --help prints it once,
+	// on stdout, and a bad flag after its error line, on stderr.
+	usage := fs.Usage
+	fs.Usage = func() {}
 	err := fs.Parse(args)
+	fs.Usage = usage
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fs.SetOutput(redact.NewWriter(stdout))
 		fs.Usage()
 		return exitOK, true
 	case err != nil:
+		fs.Usage()
 		return exitFailure, true
 	case fs.NArg() > 0:
 		// The argument may be a token passed by mistake ("aisquare refresh

@@ -181,8 +181,15 @@ func TestHelp(t *testing.T) {
 		r := aisquare(t, nil, "", args...)
 		assert.Equal(t, 0, r.code, "%v", args)
 		assert.Contains(t, r.stdout, "Usage: aisquare", "%v", args)
+		assert.Equal(t, 1, strings.Count(r.stdout+r.stderr, "Usage: aisquare"), "%v: printed once; stderr %q", args, r.stderr)
 	}
-	r := aisquare(t, nil, "", "bogus")
+	r := aisquare(t, nil, "", "token", "--no-such-flag")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "flag provided but not defined: -no-such-flag")
+	assert.Equal(t, 1, strings.Count(r.stderr, "Usage: aisquare"), "a bad flag shows the usage once, on stderr")
+	assert.Less(t, strings.Index(r.stderr, "not defined"), strings.Index(r.stderr, "Usage: aisquare"), "after the error line")
+	assert.Empty(t, r.stdout)
+	r = aisquare(t, nil, "", "bogus")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, `unknown command "bogus"`)
 }
