@@ -252,3 +252,10 @@ func TestTokenArgumentIsNotEchoed(t *testing.T) {
 	assert.Equal(t, "aisquare refresh: unexpected argument \"extra\" (a token is never an argument: see --help)\n", r.stderr,
 		"an argument that is no token is shown")
 }
+
+func TestSessionUnknownSubcommand(t *testing.T) {
+	r := aisquare(t, nil, "", "session", "show")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `unknown subcommand "show"`)
+	assert.Contains(t, r.stderr, "Usage: aisquare session set")
+}

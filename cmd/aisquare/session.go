@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
 // maxTokenInput caps what a command reads as tokens, from standard input
@@ -21,6 +23,9 @@ func sessionCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
 			fmt.Fprint(stdout, sessionUsage)
 			return exitOK
+		}
+		if len(args) > 0 {
+			fmt.Fprintln(stderr, redact.Text(fmt.Sprintf("aisquare session: unknown subcommand %q", args[0]), maxErrorLine))
 		}
 		fmt.Fprint(stderr, sessionUsage)
 		return exitFailure
@@ -106,7 +111,7 @@ func readTokenPair(ctx context.Context, r io.Reader) (access, refresh string, er
 			}
 		}
 		if len(lines) != 2 {
-			return "", "", fmt.Errorf("standard input holds %d non-empty lines; want two: the access token, then the refresh token", len(lines))
+			return "", "", fmt.Errorf("standard input holds %d non-empty line(s); want two: the access token, then the refresh token", len(lines))
 		}
 		access, refresh = lines[0], lines[1]
 	}
