@@ -257,8 +257,15 @@ var swapScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local ok, v = pcall(cjson.decode, cur)
-  if not ok or type(v) ~= 'table' or type(v.generation) ~= 'number'
-     or type(v.refresh) ~= 'string' or v.refresh == '' then
+  if not ok or type(v) ~= 'table' or type(v.refresh) ~= 'string' or v.refresh == '' then
+    return {-1, 0}
+  end
+  -- A pair without a generation (a file store's pair, copied in) is
+  -- generation 0, as Load reads it.
+  if v.generation == nil then
+    v.generation = 0
+  end
+  if type(v.generation) ~= 'number' then
     return {-1, 0}
   end
   if v.generation ~= tonumber(ARGV[1]) then

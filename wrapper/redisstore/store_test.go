@@ -444,3 +444,29 @@ func TestNewPanicsOnMisuse(t *testing.T) {
 	assert.Panics(t, func() { redisstore.New(rdb, "") })
 	assert.Panics(t, func() { redisstore.WithLeaseTTL(time.Millisecond) })
 }
+
+// TestAPairWithoutAGenerationIsGenerationZero: a file store's pair copied
+// into the key (no "generation") is read and replaced as generation 0, so
+// the refresh that spent its token saves what it rotated to.
+func TestAPairWithoutAGenerationIsGenerationZero(t *testing.T) {
+	_, client := startRedis(t)
+	ctx := context.Background()
+	rdb := client()
+	old := pair(time.Now().Add(-time.Hour), "0")
+	data, err := json.Marshal(map[string]string{"access": old.AccessToken, "refresh": old.RefreshToken})
+	require.NoError(t, err)
+	require.NoError(t, rdb.Set(ctx, "copied", data, 0).Err())
+
+	s := redisstore.New(client(), "copied")
+	unlock, err := s.Lock(ctx)
+	require.NoError(t, err)
+	defer unlock()
+	tok, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.Equal(t, old.RefreshToken, tok.RefreshToken)
+	next := pair(time.Now(), "1")
+	require.NoError(t, s.Save(ctx, next))
+	v := stored(t, rdb, "copied")
+	assert.Equal(t, next.RefreshToken, v["refresh"])
+	assert.EqualValues(t, 1, v["generation"])
+}
