@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,8 +25,8 @@ import (
 
 // TestSpanPerAttempt: with an otelhttp transport, every attempt is a
 // client span of its own, in the caller's trace: the refresh before the
-// first request, a retry after a 503, the 401 that makes the session
-// refresh, that refresh, and the replay.
+// first request, that request; then a retry after a 503, the 401 that makes
+// the session refresh, that refresh, and the replay.
 func TestSpanPerAttempt(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
@@ -34,25 +35,35 @@ func TestSpanPerAttempt(t *testing.T) {
 	srv := wrappertest.NewServer(wrappertest.Options{})
 	t.Cleanup(srv.Close)
 	_, refresh := srv.IssuePair(1)
+
+	hc := &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport, otelhttp.WithTracerProvider(tp))}
+	// The session's clock, moved on below: a 401 for a token the session
+	// received less than a second ago is the caller's, not a refresh's.
+	var ahead atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	// No access token: the session refreshes before the first request.
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens("", refresh),
+		wrapper.WithHTTPClient(hc), wrapper.WithTimeout(10*time.Second), wrapper.WithClock(clock))
+	require.NoError(t, err)
+
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "caller")
+	get := func() {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+wrappertest.MeRoute, nil)
+		require.NoError(t, err)
+		resp, err := c.HTTPClient().Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, resp.Body.Close())
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	get()
+	ahead.Store(int64(2 * time.Second))
 	srv.Inject(wrappertest.MeRoute,
 		wrappertest.Fault{Status: 503, Header: http.Header{"Retry-After": {"0"}}, Body: `{"detail":"Service unavailable."}`},
 		wrappertest.Fault{Status: 401, Body: `{"detail":"Given token not valid for any token type","code":"token_not_valid"}`},
 	)
-
-	hc := &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport, otelhttp.WithTracerProvider(tp))}
-	// No access token: the session refreshes before the first request.
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens("", refresh),
-		wrapper.WithHTTPClient(hc), wrapper.WithTimeout(10*time.Second))
-	require.NoError(t, err)
-
-	ctx, parent := tp.Tracer("test").Start(context.Background(), "caller")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+wrappertest.MeRoute, nil)
-	require.NoError(t, err)
-	resp, err := c.HTTPClient().Do(req)
-	require.NoError(t, err)
-	_, _ = io.Copy(io.Discard, resp.Body)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	get()
 	parent.End()
 	require.NoError(t, c.Close())
 
@@ -70,6 +81,7 @@ func TestSpanPerAttempt(t *testing.T) {
 	}
 	want := []attempt{
 		{"POST", wrappertest.RefreshRoute, 200}, // the first token
+		{"GET", wrappertest.MeRoute, 200},
 		{"GET", wrappertest.MeRoute, 503},
 		{"GET", wrappertest.MeRoute, 401}, // the retry; the token was refused
 		{"POST", wrappertest.RefreshRoute, 200},
@@ -90,7 +102,7 @@ func TestSpanPerAttempt(t *testing.T) {
 	assert.Equal(t, want, got)
 	assert.Len(t, ids, len(want), "a span of its own for each attempt")
 	assert.Equal(t, 2, srv.Requests(wrappertest.RefreshRoute))
-	assert.Equal(t, 3, srv.Requests(wrappertest.MeRoute))
+	assert.Equal(t, 4, srv.Requests(wrappertest.MeRoute))
 }
 
 func pathOf(t *testing.T, rawURL string) string {
