@@ -120,13 +120,8 @@ func TestSessionOpaqueAccessTokens(t *testing.T) {
 // TestSessionStaleBurst: 1,000 callers on a stale token all get it at once,
 // none waits, and the session makes one refresh.
 func TestSessionStaleBurst(t *testing.T) {
-	clock := newFakeClock()
-	srv := newSessionServer(t, clock, true)
-	access, refresh := srv.IssuePair(1)
 	evs := make(events, 10)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh),
-		wrapper.WithClock(clock.Now), wrapper.WithOnRefresh(evs.record))
-	require.NoError(t, err)
+	clock, srv, c, access, _ := newSession(t, true, wrapper.WithOnRefresh(evs.record))
 	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Delay: 200 * time.Millisecond})
 	clock.Advance(9*time.Minute + 45*time.Second)
 
@@ -154,13 +149,8 @@ func TestSessionStaleBurst(t *testing.T) {
 // until the token expires, and then get the last refresh error, until the
 // server is back.
 func TestSessionBackgroundFailures(t *testing.T) {
-	clock := newFakeClock()
-	srv := newSessionServer(t, clock, true)
-	access, refresh := srv.IssuePair(1)
 	evs := make(events, 100)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh),
-		wrapper.WithClock(clock.Now), wrapper.WithOnRefresh(evs.record))
-	require.NoError(t, err)
+	clock, srv, c, _, _ := newSession(t, true, wrapper.WithOnRefresh(evs.record))
 	outage := wrappertest.Fault{Status: 502, ContentType: "text/html", Body: "<h1>502 Bad Gateway</h1>"}
 	for range 1000 {
 		srv.Inject(wrappertest.RefreshRoute, outage)
@@ -406,19 +396,14 @@ func TestSessionServesItsOwnRefresh(t *testing.T) {
 // TestRefreshEventsCarryNoToken: the events of every kind of attempt never
 // hold a token, however they are printed.
 func TestRefreshEventsCarryNoToken(t *testing.T) {
-	clock := newFakeClock()
-	srv := newSessionServer(t, clock, true)
-	access, refresh := srv.IssuePair(1)
 	evs := make(events, 10)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh),
-		wrapper.WithClock(clock.Now), wrapper.WithOnRefresh(evs.record))
-	require.NoError(t, err)
+	clock, srv, c, access, refresh := newSession(t, true, wrapper.WithOnRefresh(evs.record))
 	clock.Advance(time.Hour)
 	require.NoError(t, me(t, c, srv))
 	ok := evs.next(t)
 	clock.Advance(time.Hour)
 	srv.SetRotation(true, true)
-	_, err = plain(t, srv).RefreshToken(context.Background(), srv.LastRefreshToken()) // spends the session's token
+	_, err := plain(t, srv).RefreshToken(context.Background(), srv.LastRefreshToken()) // spends the session's token
 	require.NoError(t, err)
 	assert.ErrorIs(t, me(t, c, srv), wrapper.ErrInvalidToken)
 	failed := evs.next(t)

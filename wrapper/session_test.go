@@ -54,13 +54,14 @@ func newSessionServer(t *testing.T, clock *fakeClock, rotate bool) *wrappertest.
 	return srv
 }
 
-// newSession starts a fake backend and a client with a session on it.
-func newSession(t *testing.T, rotate bool) (*fakeClock, *wrappertest.Server, *wrapper.Client, string, string) {
+// newSession starts a fake backend and a client with a session on it,
+// made with opts as well.
+func newSession(t *testing.T, rotate bool, opts ...wrapper.Option) (*fakeClock, *wrappertest.Server, *wrapper.Client, string, string) {
 	t.Helper()
 	clock := newFakeClock()
 	srv := newSessionServer(t, clock, rotate)
 	access, refresh := srv.IssuePair(1)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock.Now))
+	c, err := wrapper.New(append([]wrapper.Option{wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock.Now)}, opts...)...)
 	require.NoError(t, err)
 	return clock, srv, c, access, refresh
 }
