@@ -9,14 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/aisquare-studio/aisquare-go/api"
+	"github.com/aisquare-studio/aisquare-go/wrapper/internal/session"
 )
 
 // Version is the SDK's version, sent in the User-Agent header.
@@ -32,16 +30,15 @@ const userAgent = "aisquare-go/" + Version
 // [Client.TokenSource] hands it out. Requests elsewhere, and every request
 // of a client without a session, carry no Authorization header.
 type Client struct {
-	baseURL   string
-	userAgent string
-	plain     *api.Client              // sends without a token: used to refresh
-	api       *api.ClientWithResponses // sends with the session's token, if any
-	hc        *http.Client             // the same
-	session   *session                 // nil without tokens
-	maxBody   int64
-	own       *http.Transport // the SDK's own transport, if the client uses it
-	traced    bool            // requests go through an *http.Transport: see sendTrace
-	log       *logger         // nil: no records
+	baseURL string
+	plain   *api.Client              // sends without a token: the session's refreshes
+	api     *api.ClientWithResponses // sends through hc
+	hc      *http.Client             // the pipeline, with the session's token if any
+	session *session.Session         // nil without tokens
+	store   *sessionStore            // the session's store; nil if none
+	own     *http.Transport          // the SDK's own transport, if the client uses it
+	traced  bool                     // requests go through an *http.Transport: see sendTrace
+	log     *logger                  // nil: no records
 }
 
 // New returns a client configured by opts. Without options it talks to
@@ -72,6 +69,13 @@ func New(opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("wrapper: base URL %q is plain http to a host other than loopback, "+
 			"so tokens would travel in the clear: use https, or WithInsecureHTTP", cfg.baseURL)
 	}
+	lg, err := newLogger(cfg.logger)
+	if err != nil {
+		return nil, err
+	}
+	// Refresh and session-died records come from the session's events.
+	cfg.onRefresh = lg.onRefresh(cfg.onRefresh)
+	c := &Client{baseURL: cfg.baseURL, log: lg}
 
 	hc := &http.Client{Timeout: DefaultTimeout}
 	if cfg.httpClient != nil {
@@ -82,14 +86,6 @@ func New(opts ...Option) (*Client, error) {
 		hc.Timeout = cfg.timeout
 	}
 	hc.CheckRedirect = checkRedirect(hc.CheckRedirect)
-	lg, err := newLogger(cfg.logger)
-	if err != nil {
-		return nil, err
-	}
-	// Refresh and session-died records come from the session's refresh
-	// events.
-	cfg.onRefresh = lg.onRefresh(cfg.onRefresh)
-	c := &Client{baseURL: cfg.baseURL, userAgent: cfg.userAgent, maxBody: cfg.maxBody, log: lg}
 	base := hc.Transport
 	if base == nil {
 		if c.own = sdkTransport(); c.own != nil {
@@ -98,7 +94,8 @@ func New(opts ...Option) (*Client, error) {
 			base = http.DefaultTransport
 		}
 	}
-	rt := &retryTransport{
+	_, c.traced = base.(*http.Transport)
+	retries := &retryTransport{
 		base:       base,
 		maxRetries: cfg.maxRetries,
 		maxBody:    cfg.maxBody,
@@ -106,35 +103,28 @@ func New(opts ...Option) (*Client, error) {
 		budget:     newBudget(),
 		log:        lg,
 	}
-	hc.Transport = rt
-	c.hc = hc
-	_, c.traced = base.(*http.Transport)
-
-	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(hc), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
+	// One pipeline for every request: the User-Agent, the session's token
+	// and its 401 replay, the retries, the transport. The session's own
+	// refreshes take it without the token.
+	plainHC, authHC := *hc, *hc
+	plainHC.Transport = &transport{next: retries, ua: cfg.userAgent}
+	authHC.Transport = plainHC.Transport
+	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(&plainHC)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
-	// HTTPClient's requests get the User-Agent in the transport; those of
-	// the generated clients, from their request editor.
-	plainHC := *hc
-	plainHC.Transport = &agentTransport{base: rt, ua: cfg.userAgent}
-	c.hc = &plainHC
-	var apiDoer api.HttpRequestDoer = hc
-	if cfg.refresh != "" || cfg.store != nil {
+	if cfg.refresh != "" || cfg.store != nil || cfg.login != nil {
 		if b, ok := cfg.store.(BaseURLStore); ok {
 			if err := b.Bind(context.Background(), c.baseURL); err != nil {
 				return nil, err
 			}
 		}
-		if c.session, err = newSession(&cfg, c.exchange); err != nil {
+		if err := c.startSession(&cfg); err != nil {
 			return nil, err
 		}
-		scope, ua := newAuthScope(c.baseURL), headerValue(cfg.userAgent)
-		authed := *hc
-		authed.Transport = &transport{base: rt, s: c.session, scope: scope, ua: ua, agent: cfg.userAgent}
-		c.hc = &authed
-		apiDoer = &doer{hc: hc, s: c.session, scope: scope, ua: ua}
+		authHC.Transport = &transport{next: retries, ua: cfg.userAgent, s: c.session, scope: newAuthScope(c.baseURL), token: c.token}
 	}
-	if c.api, err = api.NewClientWithResponses(c.baseURL, api.WithHTTPClient(apiDoer), api.WithRequestEditorFn(c.setUserAgent)); err != nil {
+	c.hc = &authHC
+	if c.api, err = api.NewClientWithResponses(c.baseURL, api.WithHTTPClient(c.hc)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
 	return c, nil
@@ -150,51 +140,6 @@ var sdkTransport = sync.OnceValue(func() *http.Transport {
 	}
 	return nil
 })
-
-// newSession starts a session with the newer of the pairs of [WithTokens]
-// and cfg's store, by the issue time of their refresh tokens; when neither
-// is newer, the pair of WithTokens, which it then saves to the store. A
-// newer stored pair of another account (by the user_id claims) is an error
-// matching [ErrStoreMismatch].
-func newSession(cfg *config, refresh func(context.Context, string) (*api.TokenRefresh, error)) (*session, error) {
-	s := &session{
-		refresh: refresh, store: cfg.store, margin: cfg.margin, now: cfg.now, onRefresh: cfg.onRefresh,
-		life: newLifeline(),
-	}
-	// A session that nobody holds any more (its client, HTTP client, API
-	// client and token source all dropped) stops its timers, which would
-	// otherwise keep its tokens in memory until they fire.
-	runtime.AddCleanup(s, (*lifeline).end, s.life)
-	now := s.clock()
-	st := newState(cfg.access, cfg.refresh, now, cfg.margin, false) // empty without WithTokens
-	fromStore := false
-	if cfg.store != nil {
-		stored, err := cfg.store.Load(context.Background())
-		if err != nil {
-			return nil, err
-		}
-		if stored != nil && stored.RefreshToken != "" {
-			if cand := newState(stored.AccessToken, stored.RefreshToken, now, cfg.margin, false); newer(cand, st) {
-				if otherAccount(cand, st) {
-					// Two accounts share one store: the newer pair is not a
-					// rotation of the given one.
-					return nil, errStoreAccount
-				}
-				st, fromStore = cand, true
-			}
-		}
-	}
-	s.mu.Lock()
-	s.publish(st)
-	s.mu.Unlock()
-	if cfg.store != nil && cfg.refresh != "" && !fromStore {
-		if err := cfg.store.Save(context.Background(), st.token()); err != nil {
-			s.close()
-			return nil, fmt.Errorf("wrapper: saving tokens: %w", err)
-		}
-	}
-	return s, nil
-}
 
 // checkRedirect stops at a redirect that would turn a request with a body
 // into a GET (as net/http does for 301, 302 and 303), or that leads to
@@ -219,11 +164,6 @@ func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.R
 		}
 		return nil
 	}
-}
-
-func (c *Client) setUserAgent(_ context.Context, req *http.Request) error {
-	req.Header.Set("User-Agent", c.userAgent)
-	return nil
 }
 
 // BaseURL returns the base URL the client sends requests to, without a
@@ -254,45 +194,6 @@ func (c *Client) API() *api.ClientWithResponses { return c.api }
 // header gets the client's.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
 
-// AccessToken returns a valid access token of the session, refreshing it
-// first if it expired; ctx bounds only the wait for that refresh, which
-// other callers share. A stale token (inside its refresh window) is returned
-// at once while one refresh runs in the background. Without a session it
-// returns [ErrNoTokens].
-func (c *Client) AccessToken(ctx context.Context) (string, error) {
-	if c.session == nil {
-		return "", ErrNoTokens
-	}
-	st, err := c.session.token(ctx)
-	if err != nil {
-		return "", err
-	}
-	return st.access, nil
-}
-
-// TokenSource returns the session as an [oauth2.TokenSource]. Without a
-// session its Token method returns [ErrNoTokens]. The [oauth2.Token] it
-// returns is shared: do not modify it, and do not print it, since it formats
-// the token in the clear.
-func (c *Client) TokenSource() oauth2.TokenSource { return tokenSource{c.session} }
-
-// SetTokens replaces the session's tokens, after a new login, and saves them
-// to the store. It revives a session whose refresh token was rejected. A
-// refresh in flight does not undo it: its result is neither used nor saved,
-// and its waiting callers get the tokens set here. If the save fails,
-// SetTokens returns the error, and the session uses the tokens all the same
-// and keeps trying to save them. A client made without a session has none to
-// set, and returns [ErrNoTokens].
-func (c *Client) SetTokens(ctx context.Context, access, refresh string) error {
-	if c.session == nil {
-		return ErrNoTokens
-	}
-	if strings.TrimSpace(refresh) == "" {
-		return fmt.Errorf("wrapper: SetTokens: %w", ErrEmptyToken)
-	}
-	return c.session.set(ctx, strings.TrimSpace(access), strings.TrimSpace(refresh))
-}
-
 // String describes c without its tokens.
 func (c *Client) String() string {
 	return fmt.Sprintf("wrapper.Client{BaseURL: %q, Session: %t}", c.baseURL, c.session != nil)
@@ -302,17 +203,16 @@ func (c *Client) String() string {
 func (c *Client) GoString() string { return c.String() }
 
 // Close waits for a token refresh in progress to end, so that a rotated
-// token reaches the store, stops the session's timers, and closes the idle
+// token reaches the store, stops retrying a failed save, and closes the idle
 // connections of the SDK's own transport, which clients made without
 // [WithHTTPClient] (or with a client whose Transport is nil) share. It
 // leaves alone a transport given by WithHTTPClient, and
 // [http.DefaultTransport], which other code shares. The client can still be
-// used after it. A client dropped without Close stops its timers when it is
-// garbage collected.
+// used after it. A client dropped without Close leaves nothing running
+// once a refresh in progress ends.
 func (c *Client) Close() error {
 	if c.session != nil {
-		c.session.wait()
-		c.session.close()
+		c.session.Close()
 	}
 	if c.own != nil {
 		c.own.CloseIdleConnections()
@@ -337,10 +237,10 @@ func (c *Client) LogValue() slog.Value {
 // context done before the request was written) does not.
 func (c *Client) RefreshToken(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
 	if c.log == nil {
-		return c.exchange(ctx, refresh)
+		return c.refresh(ctx, refresh)
 	}
 	start := time.Now()
-	tok, err := c.exchange(ctx, refresh)
+	tok, err := c.refresh(ctx, refresh)
 	// A session reports its own refreshes; this is a caller's, such as the
 	// aisquare command's.
 	ev := RefreshEvent{Duration: time.Since(start), Err: err}
@@ -352,21 +252,22 @@ func (c *Client) RefreshToken(ctx context.Context, refresh string) (*api.TokenRe
 	return tok, err
 }
 
-// exchange is [Client.RefreshToken] without its record: a session's refresh
-// function, whose attempts the session reports as [RefreshEvent]s.
-func (c *Client) exchange(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
+// refresh is [Client.RefreshToken] without its record: the session's
+// refresh function, whose attempts the session reports as [RefreshEvent]s.
+func (c *Client) refresh(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
 	refresh = strings.TrimSpace(refresh)
 	if refresh == "" {
 		return nil, ErrEmptyToken
 	}
-	tok, err := c.refreshToken(ctx, refresh)
+	tok, err := c.postRefresh(ctx, refresh)
 	if err != nil {
 		return nil, scrubError(err, refresh)
 	}
 	return tok, nil
 }
 
-func (c *Client) refreshToken(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
+// postRefresh sends refresh to the refresh endpoint.
+func (c *Client) postRefresh(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("wrapper: refresh token: nothing was sent: %w", context.Cause(ctx))
 	}

@@ -2,16 +2,23 @@ package wrapper
 
 import "time"
 
-// RefreshEvent describes one attempt to refresh a session's access token.
-// It never carries a token. See [WithOnRefresh].
+// RefreshEvent describes one attempt of a session to renew its access
+// token: a refresh sent, a pair adopted from the store, or a login. It never
+// carries a token. See [WithOnRefresh].
 type RefreshEvent struct {
-	// Background is true when no caller was waiting for the refresh: the
-	// token it replaced was still valid.
+	// Background is true when no caller was waiting for it: the token it
+	// replaced was still valid.
 	Background bool
 	// Rotated is true when the server also returned a new refresh token.
 	Rotated bool
-	// Expiry is the new access token's expiry; zero if the refresh failed or
-	// the token has no readable expiry.
+	// Adopted is true when the new pair came from the token store, where
+	// another client or process saved it after its own refresh: this
+	// session sent no refresh.
+	Adopted bool
+	// Login is true when the session logged in (see [WithLogin]).
+	Login bool
+	// Expiry is the new access token's expiry; zero if the attempt failed
+	// or the token has no readable expiry.
 	Expiry time.Time
 	// Duration is how long the attempt took.
 	Duration time.Duration

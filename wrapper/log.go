@@ -52,6 +52,8 @@ const (
 	msgGaveUp      = "aisquare: retries given up"
 	msgBudget      = "aisquare: retry budget spent, not retried"
 	msgRefreshed   = "aisquare: token refreshed"
+	msgAdopted     = "aisquare: token pair adopted from the store, no refresh sent"
+	msgLoggedIn    = "aisquare: logged in"
 	msgRefreshFail = "aisquare: token refresh failed"
 	msgNotSaved    = "aisquare: token refreshed, but saving it to the store failed"
 	msgSessionDied = "aisquare: session died: refresh token rejected, log in again"
@@ -186,6 +188,10 @@ func (l *logger) refresh(ev RefreshEvent) {
 		refreshed = append(refreshed, slog.Time("expiry", ev.Expiry))
 	}
 	switch {
+	case ev.Err == nil && ev.Adopted:
+		l.emit(ctx, time.Now(), slog.LevelInfo, msgAdopted, refreshed...)
+	case ev.Err == nil && ev.Login:
+		l.emit(ctx, time.Now(), slog.LevelInfo, msgLoggedIn, refreshed...)
 	case ev.Err == nil:
 		l.emit(ctx, time.Now(), slog.LevelInfo, msgRefreshed, refreshed...)
 	case !ev.Expiry.IsZero():

@@ -1,6 +1,7 @@
 package wrapper
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,7 @@ type config struct {
 	margin          time.Duration
 	now             func() time.Time
 	onRefresh       func(RefreshEvent)
+	login           func(context.Context) (access, refresh string, err error)
 	maxRetries      int
 	maxBody         int64
 	insecure        bool
@@ -221,16 +223,33 @@ func WithRefreshMargin(d time.Duration) Option {
 
 // WithClock sets the clock that decides when a token is fresh, stale or
 // expired, and when the session received it, for tests that step through a
-// token's life without sleeping. It must not be nil. Without it, timers mark
-// each access token stale and expired at their times, so that a valid token
-// costs no clock read; after a system suspend a timer may fire late, and the
-// server's 401 then makes the client refresh.
+// token's life without sleeping. It must not be nil. Without it, the
+// session reads [time.Now] on every call.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {
 			return errors.New("wrapper: invalid clock: nil")
 		}
 		c.now = now
+		return nil
+	}
+}
+
+// WithLogin gives the session a way to sign in: login returns a new access
+// and refresh token, such as the answer of SimpleJWT's obtain view
+// (POST /api/v1/token/, which the spec does not list). A session with no
+// tokens, or whose refresh token the server finally rejected, calls it
+// once for all the callers waiting at that moment, saves the pair in its
+// store, and goes on; a login that fails is returned to them, wrapped, and
+// tried again no sooner than a failed refresh would be. A client with
+// WithLogin has a session even without [WithTokens] or a store. login must
+// not be nil.
+func WithLogin(login func(ctx context.Context) (access, refresh string, err error)) Option {
+	return func(c *config) error {
+		if login == nil {
+			return errors.New("wrapper: invalid login: nil")
+		}
+		c.login = login
 		return nil
 	}
 }

@@ -130,7 +130,6 @@ func getPage[T any](ctx context.Context, c *Client, next string) (page[T], error
 		return p, fmt.Errorf("wrapper: next page %s: %w", redactURL(next), withoutQuery(err))
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return p, withoutQuery(err)

@@ -90,3 +90,31 @@ func hasDotSegment(path string) bool {
 	}
 	return false
 }
+
+// What a request gets from the session.
+type authKind int
+
+const (
+	authNone     authKind = iota // no token
+	authRequired                 // the token, refreshed when due, and a replay after a 401
+	authRefresh                  // a refresh endpoint: the session serves a refresh of its own token
+)
+
+// auth says what req gets from the session (see [authScope.covers]).
+func (a *authScope) auth(req *http.Request) authKind {
+	switch {
+	case a.covers(req):
+		return authRequired
+	case a.refreshes(req):
+		return authRefresh
+	}
+	return authNone
+}
+
+// refreshes reports whether req goes to the refresh endpoint of the base
+// URL: same scheme, host and port, and the path under the base URL's path.
+func (a *authScope) refreshes(req *http.Request) bool {
+	u := req.URL
+	return a.scheme != "" && u.Path == a.prefix+refreshPath && strings.EqualFold(u.Scheme, a.scheme) &&
+		strings.EqualFold(u.Hostname(), a.host) && portOf(a.scheme, u.Port()) == a.port
+}

@@ -1,100 +1,41 @@
 package wrapper
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/aisquare-studio/aisquare-go/api"
+	"github.com/aisquare-studio/aisquare-go/wrapper/internal/session"
 )
 
-// transport sends each request of [Client.HTTPClient]: with the session's
-// access token if its scope covers the request, untouched otherwise.
+// transport is the one pipeline of every request of [Client.HTTPClient]
+// and of [Client.API], in this order: the URL must be absolute; the
+// User-Agent; the session's token, and the replay after a 401 (see
+// [Client.HTTPClient]); then next, the retries and the transport. As a
+// RoundTripper must, it sends a copy of a request it changes, and closes
+// the request's body on every error.
 type transport struct {
-	// base sends the requests; never nil.
-	base http.RoundTripper
-	s    *session
-	// scope says which requests get the token; never nil.
-	scope *authScope
-	ua    []string // the User-Agent header's value, shared (see withToken)
-	agent string   // the same, for prepare
+	next  http.RoundTripper // never nil
+	ua    string
+	s     *session.Session // nil: no token
+	scope *authScope       // which requests get the token; nil when s is
+	// token is the session's Token, whose error says when it waited for
+	// the store's lock.
+	token func(context.Context) (*session.Token, error)
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	// Elsewhere, and on the token endpoints, which take no Authorization
-	// header and whose 401 is about the token or password in the body
-	// (a replay would only send it twice), the request goes without the
-	// token. A refresh of the session's own refresh token is the session's
-	// refresh (see serveRefresh).
-	if !t.scope.covers(req) {
-		req, err := prepare(req, t.agent)
-		if err != nil {
-			return nil, err
-		}
-		if t.scope.refreshes(req) {
-			return t.s.serveRefresh(req, t.base.RoundTrip, false)
-		}
-		return t.base.RoundTrip(req)
-	}
-	// A RoundTripper must not modify the request it is given: send a copy.
-	return t.s.do(req, t.base.RoundTrip, false, t.ua)
-}
-
-// CloseIdleConnections closes the idle connections of the base transport.
-func (t *transport) CloseIdleConnections() {
-	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
-}
-
-// doer sends the requests of the generated client, [Client.API]: with the
-// session's access token if its scope covers the request, untouched
-// otherwise. The generated client builds a new request for every call, so
-// the doer sets the header on it in place: no copy.
-type doer struct {
-	hc    *http.Client
-	s     *session
-	scope *authScope
-	ua    []string
-}
-
-func (d *doer) Do(req *http.Request) (*http.Response, error) {
-	if !d.scope.covers(req) {
-		if d.scope.refreshes(req) {
-			return d.s.serveRefresh(req, d.hc.Do, true)
-		}
-		return d.hc.Do(req)
-	}
-	return d.s.do(req, d.hc.Do, true, d.ua)
-}
-
-// agentTransport sends the requests of [Client.HTTPClient] of a client
-// without a session, through prepare.
-type agentTransport struct {
-	base http.RoundTripper // never nil
-	ua   string
-}
-
-func (t *agentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	req, err := prepare(req, t.ua)
-	if err != nil {
-		return nil, err
-	}
-	return t.base.RoundTrip(req)
-}
-
-// CloseIdleConnections closes the idle connections of the base transport.
-func (t *agentTransport) CloseIdleConnections() {
-	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
-}
-
-// prepare checks that req can be sent and gives it the SDK's User-Agent if
-// it has none, copying it then. A request of [Client.HTTPClient] that gets
-// no token passes through it; one that gets the token gets the User-Agent
-// in withToken, and a relative URL never gets the token. The generated
-// clients set both themselves.
-func prepare(req *http.Request, ua string) (*http.Request, error) {
 	if req.URL == nil || req.URL.Scheme == "" || req.URL.Host == "" {
 		closeBody(req)
 		path := ""
@@ -104,66 +45,174 @@ func prepare(req *http.Request, ua string) (*http.Request, error) {
 		return nil, fmt.Errorf("wrapper: request URL %q is relative: the URL must be absolute, "+
 			"such as the client's BaseURL() followed by the path", path)
 	}
+	out := req
 	if _, ok := req.Header["User-Agent"]; !ok {
-		req = req.Clone(req.Context())
-		req.Header.Set("User-Agent", ua)
+		out = req.Clone(req.Context())
+		out.Header.Set("User-Agent", t.ua)
 	}
-	return req, nil
+	if t.s == nil {
+		return t.next.RoundTrip(out)
+	}
+	switch t.scope.auth(req) {
+	case authRequired:
+		return t.withToken(req, out)
+	case authRefresh:
+		return t.serveRefresh(out)
+	}
+	return t.next.RoundTrip(out)
 }
 
-// do sends req with the session's token through send, refreshing the token
-// first when it is due. A 401 for a token the client believed valid (it may
-// have been revoked, or the clocks disagree) makes it refresh once and send
-// once more, if the body can be sent again, unless the token came from a
-// refresh a moment ago (see [session.rejectable]): the 401 is then the
-// answer. owned says req may be modified; otherwise do sends copies.
-func (s *session) do(req *http.Request, send func(*http.Request) (*http.Response, error), owned bool, ua []string) (*http.Response, error) {
-	st, err := s.token(req.Context())
+// CloseIdleConnections closes the idle connections of the transport below.
+func (t *transport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// withToken sends out, a copy of req or req itself, with the session's
+// token, refreshing it first when it is due. A 401 for a token the client
+// believed valid (revoked, or the clocks disagree) makes it refresh once
+// and send once more, if the body can be sent again, unless the token came
+// from a refresh a moment ago: the 401 is then the answer.
+func (t *transport) withToken(req, out *http.Request) (*http.Response, error) {
+	tok, err := t.token(req.Context())
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := send(withToken(req, st, req.Body, owned, ua))
+	resp, err := t.next.RoundTrip(authorized(req, out, tok.Header))
 	if err != nil {
-		return nil, scrubError(err, st.access) // net/http may quote what the server sent
+		return nil, scrubError(err, tok.Access) // net/http may quote what the server sent
 	}
-	if resp.StatusCode != http.StatusUnauthorized || !replayable(req) || !s.rejectable(st) {
+	if resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
+		return resp, nil
+	}
+	next, err := t.s.Rejected(req.Context(), tok)
+	if next == nil && err == nil {
 		return resp, nil
 	}
 	drain(resp)
-	if st, err = s.reject(req.Context(), st); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	body := req.Body
+	replay := out.Clone(req.Context())
 	if req.GetBody != nil {
-		if body, err = req.GetBody(); err != nil {
+		if replay.Body, err = req.GetBody(); err != nil {
 			return nil, err
 		}
 	}
-	if resp, err = send(withToken(req, st, body, owned, ua)); err != nil {
-		return nil, scrubError(err, st.access)
+	replay.Header.Set("Authorization", next.Header)
+	if resp, err = t.next.RoundTrip(replay); err != nil {
+		return nil, scrubError(err, next.Access)
 	}
 	return resp, nil
 }
 
-// withToken returns req, or a copy of it if not owned, with the token and,
-// if it has none, the User-Agent ua. ua is one value slice shared by every
-// request, so that the header costs no allocation; its capacity of one
-// makes an append copy it, and nothing in net/http writes into it.
-func withToken(req *http.Request, st *tokenState, body io.ReadCloser, owned bool, ua []string) *http.Request {
-	if !owned {
-		req = req.Clone(req.Context())
+// authorized returns out with the Authorization header: out itself if it
+// is already a copy of req, else a copy.
+func authorized(req, out *http.Request, header string) *http.Request {
+	if out == req {
+		out = req.Clone(req.Context())
 	}
-	req.Body = body
-	req.Header.Set("Authorization", st.bearer)
-	if _, ok := req.Header["User-Agent"]; !ok {
-		req.Header["User-Agent"] = ua
-	}
-	return req
+	out.Header.Set("Authorization", header)
+	return out
 }
 
-// headerValue returns v as a header value slice of capacity one, to share.
-func headerValue(v string) []string { return []string{v}[:1:1] }
+// maxRefreshBody is the longest refresh request body the session reads to
+// find out whose refresh token it carries; a longer one is sent as it is.
+const maxRefreshBody = 64 << 10
+
+// serveRefresh sends a request to a refresh endpoint. If it carries the
+// session's own refresh token, in any encoding the endpoint parses, the
+// session serves it: spending that token behind the session's back would
+// leave the session holding a spent token. The session's refresh (shared
+// with one in flight, saved before use) is then answered as the server
+// would answer it. out may be modified.
+func (t *transport) serveRefresh(out *http.Request) (*http.Response, error) {
+	if out.Method != http.MethodPost || out.Body == nil || out.Body == http.NoBody {
+		return t.next.RoundTrip(out)
+	}
+	data, err := io.ReadAll(io.LimitReader(out.Body, maxRefreshBody+1))
+	if err != nil {
+		closeBody(out)
+		return nil, fmt.Errorf("wrapper: reading refresh request body: %w", err)
+	}
+	if len(data) <= maxRefreshBody {
+		if refresh := refreshIn(out.Header.Get("Content-Type"), data); refresh != "" {
+			next, rotated, ok, err := t.s.RefreshNow(out.Context(), refresh)
+			if ok {
+				closeBody(out)
+				return refreshAnswer(out, next, rotated, err)
+			}
+		}
+	}
+	rest := out.Body
+	out = out.Clone(out.Context())
+	out.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(data), rest), rest}
+	return t.next.RoundTrip(out)
+}
+
+// refreshIn returns the refresh token in a refresh request's body, in JSON,
+// a form or a multipart form, as Django REST Framework parses them; "" if
+// there is none.
+func refreshIn(contentType string, body []byte) string {
+	mediaType, params, _ := mime.ParseMediaType(contentType)
+	switch mediaType {
+	case "application/x-www-form-urlencoded":
+		form, _ := url.ParseQuery(string(body))
+		return strings.TrimSpace(form.Get("refresh"))
+	case "multipart/form-data":
+		form, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(maxRefreshBody)
+		if err != nil {
+			return ""
+		}
+		defer func() { _ = form.RemoveAll() }()
+		if v := form.Value["refresh"]; len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+		return ""
+	}
+	var fields api.TokenRefreshRequest
+	if json.Unmarshal(body, &fields) != nil {
+		return ""
+	}
+	return strings.TrimSpace(fields.Refresh)
+}
+
+// refreshAnswer turns the session's refresh into the response the server
+// would have sent: 200 with the new access token, and the new refresh token
+// if it rotated; or the server's own error answer.
+func refreshAnswer(req *http.Request, next *session.Token, rotated bool, err error) (*http.Response, error) {
+	status, contentType := http.StatusOK, "application/json"
+	var body []byte
+	if err != nil {
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) {
+			return nil, err
+		}
+		status, contentType, body = apiErr.StatusCode, apiErr.ContentType, apiErr.Body
+	} else {
+		ans := api.TokenRefresh{Access: next.Access}
+		if rotated {
+			ans.Refresh = next.Refresh()
+		}
+		body, _ = json.Marshal(ans) // two strings always marshal
+	}
+	return &http.Response{
+		Status:     strconv.Itoa(status) + " " + http.StatusText(status),
+		StatusCode: status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{
+			"Content-Type":   {contentType},
+			"Content-Length": {strconv.Itoa(len(body))},
+		},
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}, nil
+}
 
 // replayable reports whether req's body can be sent again.
 func replayable(req *http.Request) bool {

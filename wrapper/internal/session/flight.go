@@ -1,0 +1,283 @@
+package session
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// flight is a refresh, login or store read whose result callers share.
+type flight struct {
+	done       chan struct{}
+	base       *Token // the token it replaces: the one published at its start
+	gen        uint64
+	background bool
+	urgent     chan struct{} // a background flight's: closed when a caller joins
+	joined     atomic.Bool
+
+	// Its outcome: next (nil on failure) for from, base or a stored pair it
+	// refreshed instead; tok, the current token after it (nil on failure).
+	from, next, tok      *Token
+	adopted, login, idle bool  // next came from the store; Login ran; nothing was tried
+	err, saveErr, dead   error // dead: the server's final rejection of from
+}
+
+func (f *flight) join() {
+	if !f.joined.Swap(true) && f.urgent != nil {
+		close(f.urgent)
+	}
+}
+
+func (f *flight) wait(ctx context.Context) error {
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// start starts a flight to replace base; mu is held.
+func (s *Session) start(base *Token, background bool) *flight {
+	f := &flight{done: make(chan struct{}), base: base, from: base, gen: s.gen.Load(), background: background}
+	if background {
+		f.urgent = make(chan struct{})
+	}
+	s.flight.Store(f)
+	go s.run(f)
+	return f
+}
+
+func (s *Session) run(f *flight) {
+	if f.urgent != nil {
+		select {
+		case <-time.After(backgroundDelay):
+		case <-f.urgent:
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), flightTimeout+s.grace)
+	defer cancel()
+	start, unlock := time.Now(), func() {}
+	if l, ok := s.cfg.Store.(Locker); ok && (f.base.dead == nil || s.cfg.Login != nil) {
+		u, err := l.Lock(ctx)
+		if err != nil {
+			f.err = fmt.Errorf("wrapper: locking token store: %w", err)
+		} else {
+			unlock = sync.OnceFunc(u)
+		}
+	}
+	if f.err == nil {
+		s.obtain(ctx, f, unlock)
+	}
+	if f.next != nil && !f.adopted && s.cfg.Store != nil {
+		s.saveMu.Lock() // Set's pair must not be overwritten
+		if s.gen.Load() == f.gen {
+			if err := s.cfg.Store.Save(ctx, f.next.pair()); err != nil {
+				f.saveErr = fmt.Errorf("wrapper: saving %s: %w", map[bool]string{false: "refreshed tokens", true: "tokens"}[f.login], err)
+			}
+		}
+		s.saveMu.Unlock()
+	}
+	unlock()
+	s.commit(f)
+	if f.saveErr != nil {
+		go s.saveLater(f.next, f.from)
+	}
+	if s.cfg.OnEvent != nil && !f.idle {
+		ev := Event{Background: f.background && !f.joined.Load(), Adopted: f.adopted, Login: f.login,
+			Duration: time.Since(start), Err: f.err}
+		if f.next != nil {
+			ev.Rotated = !f.adopted && !f.login && f.next.refresh != f.from.refresh
+			ev.Expiry, ev.Err = f.next.expiry, f.saveErr
+		}
+		s.cfg.OnEvent(ev)
+	}
+}
+
+// obtain replaces f.base: with a pair another process put in the store, a
+// refresh, or a login.
+func (s *Session) obtain(ctx context.Context, f *flight, unlock func()) {
+	stored, foreign, err := s.fromStore(ctx, f.base)
+	switch {
+	case err != nil:
+		f.err = err
+		return
+	case stored != nil && (f.base.dead != nil || stored.phase(s.now()) == fresh):
+		f.next, f.adopted = stored, true
+		return
+	case stored != nil:
+		f.from = stored // another process refreshed it: refresh theirs
+	case f.base.dead != nil && s.cfg.Login == nil:
+		f.err, f.idle = f.base.dead, true
+		return
+	}
+	if f.from.dead != nil {
+		s.login(ctx, f)
+		return
+	}
+	p, err := s.cfg.Refresh(ctx, f.from.refresh)
+	if err == nil {
+		p.Refresh = cmp.Or(p.Refresh, f.from.refresh)
+		f.next = s.newToken(p, s.now(), true, jitter())
+		return
+	}
+	if errors.Is(err, s.cfg.Lost) || errors.Is(err, s.cfg.Invalid) {
+		// The answer is lost, or another process spent the token: the store
+		// may hold what the server rotated it to, or soon will.
+		stored, other, _ := s.fromStore(ctx, f.from)
+		if stored == nil && !other && s.grace > 0 && errors.Is(err, s.cfg.Invalid) {
+			unlock()
+			stored = s.await(ctx, f.from, f.gen)
+		}
+		if stored != nil {
+			f.next, f.adopted = stored, true
+			return
+		}
+		if foreign = foreign || other; foreign {
+			err = fmt.Errorf("%w (the token store holds another account's session, which this session left alone)", err)
+		}
+	}
+	if f.err = err; errors.Is(err, s.cfg.Invalid) {
+		if f.dead = err; s.cfg.Login != nil {
+			s.login(ctx, f)
+		}
+	}
+}
+
+// fromStore returns the store's pair if it may replace base and the session
+// never moved on from it; foreign says it is another account's.
+func (s *Session) fromStore(ctx context.Context, base *Token) (t *Token, foreign bool, err error) {
+	if s.cfg.Store == nil {
+		return nil, false, nil
+	}
+	tok, err := s.cfg.Store.Load(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("wrapper: re-reading token store: %w", err)
+	}
+	if t = s.stored(tok); t == nil || replaces(t, base) && !s.wasSpent(t) {
+		return t, false, nil
+	}
+	return nil, otherAccount(t, base), nil
+}
+
+// stored makes a token of a stored pair. It is refreshed at the end of the
+// jitter's range: the process that saved it refreshes first, so that the
+// processes sharing a store refresh no more often than one alone.
+func (s *Session) stored(tok *oauth2.Token) *Token {
+	if tok == nil || tok.RefreshToken == "" {
+		return nil
+	}
+	return s.newToken(Pair{Access: tok.AccessToken, Refresh: tok.RefreshToken}, s.now(), false, 1)
+}
+
+// await re-reads the store for the grace period after base's refresh token,
+// read from it, was rejected: the replica that spent it may have lost its
+// lease before saving what it got, and saves it when it is back.
+func (s *Session) await(ctx context.Context, base *Token, gen uint64) *Token {
+	dead := *base
+	dead.dead = s.cfg.Invalid // any other pair of the account is better now
+	for end := time.Now().Add(s.grace); time.Now().Before(end) && s.gen.Load() == gen; {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(min(s.grace/20, time.Second)):
+		}
+		if t, _, _ := s.fromStore(ctx, &dead); t != nil {
+			return t
+		}
+	}
+	return nil
+}
+
+func (s *Session) login(ctx context.Context, f *flight) {
+	p, err := s.cfg.Login(ctx)
+	if err == nil && p.Access == "" && p.Refresh == "" {
+		err = errors.New("no tokens")
+	}
+	if f.login, f.err = true, nil; err != nil {
+		f.err = fmt.Errorf("wrapper: logging in: %w", err)
+		return
+	}
+	f.next = s.newToken(p, s.now(), false, jitter())
+}
+
+// commit publishes a flight's outcome, unless Set overtook it, records a
+// failure, and releases the flight's callers.
+func (s *Session) commit(f *flight) {
+	s.mu.Lock()
+	switch next := f.next; {
+	case s.gen.Load() != f.gen:
+		f.tok = s.cur.Load()
+	case next != nil:
+		for _, b := range []*Token{f.base, f.from} {
+			if b.refresh != "" && b.refresh != next.refresh {
+				s.spend(b)
+			}
+		}
+		if f.base.rejected && !f.adopted {
+			// A 401 started this refresh: if the new token gets one too, the
+			// next refresh waits, longer each time in a row.
+			next.rejectRun = f.base.rejectRun + 1
+			next.holdUntil = holdAfter401(next.received, next.rejectRun, next.life)
+		}
+		s.cur.Store(next)
+		s.failures, s.lastErr, f.tok = 0, nil, next
+		s.retry.Store(0)
+	default:
+		if !f.idle {
+			s.failures++
+			s.lastErr = f.err
+			s.retry.Store(s.now().Add(retryAfter(s.failures, f.from.life)).UnixNano())
+		}
+		if f.dead != nil && f.from.dead == nil {
+			dead := *f.from // good until its access token expires
+			dead.dead = f.dead
+			s.cur.Store(&dead)
+		}
+	}
+	s.flight.Store(nil)
+	s.mu.Unlock()
+	close(f.done)
+}
+
+// saveLater retries saving t, whose save failed, while it is current and
+// the store holds prev, the pair it replaced, or nothing: t's refresh token
+// may be the only one the server still accepts, and a store that moved on
+// holds another's newer pair.
+func (s *Session) saveLater(t, prev *Token) {
+	for try := 1; try <= saveTries; try++ {
+		select {
+		case <-s.stop:
+			return
+		case <-time.After(retryAfter(try, 0)):
+		}
+		if s.resave(t, prev) == nil {
+			return
+		}
+	}
+}
+
+func (s *Session) resave(t, prev *Token) error {
+	ctx, cancel := context.WithTimeout(context.Background(), flightTimeout)
+	defer cancel()
+	if l, ok := s.cfg.Store.(Locker); ok {
+		unlock, err := l.Lock(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	tok, err := s.cfg.Store.Load(ctx)
+	if err != nil || s.cur.Load().refresh != t.refresh || tok != nil && tok.RefreshToken != prev.refresh {
+		return err // nil: replaced here, or there
+	}
+	return s.cfg.Store.Save(ctx, t.pair())
+}

@@ -1,0 +1,253 @@
+package session
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Store keeps the pair: wrapper.TokenStore.
+type Store interface {
+	Load(ctx context.Context) (*oauth2.Token, error)
+	Save(ctx context.Context, tok *oauth2.Token) error
+}
+
+// Locker is a [Store] that processes share: wrapper.TokenLocker. One whose
+// lock is a lease that lapses also has a LeaseTTL() time.Duration method.
+type Locker interface {
+	Lock(ctx context.Context) (unlock func(), err error)
+}
+
+// Event is a flight that sent a refresh, logged in, adopted a stored pair,
+// or failed trying. Err, with Expiry set, is the new pair's save error.
+type Event struct {
+	Background, Rotated, Adopted, Login bool
+	Expiry                              time.Time
+	Duration                            time.Duration
+	Err                                 error
+}
+
+// Config configures a [Session]. Refresh spends a refresh token; the
+// Refresh it returns is "" unless the server rotated it. Login, if not nil,
+// gets a pair when there is no usable refresh token. Invalid matches the
+// server's rejection of a refresh token, Lost a refresh whose request may
+// have reached the server; NoTokens is the error of a session without a
+// refresh token. Scheme prefixes Token.Header, such as "Bearer".
+type Config struct {
+	Refresh                 func(ctx context.Context, refresh string) (Pair, error)
+	Login                   func(ctx context.Context) (Pair, error)
+	Store                   Store // nil: none
+	Margin                  time.Duration
+	Now                     func() time.Time // nil: time.Now
+	OnEvent                 func(Event)      // nil: none
+	Scheme                  string
+	Invalid, Lost, NoTokens error
+}
+
+// ErrOtherAccount is [New]'s error for a store that holds a newer pair of
+// another account than the one given.
+var ErrOtherAccount = errors.New("token store holds another account's session, issued after the tokens given")
+
+// Session keeps an access token valid. It is safe for concurrent use.
+type Session struct {
+	cfg    Config
+	now    func() time.Time
+	grace  time.Duration // how long a rejected stored token waits for a newer pair
+	cur    atomic.Pointer[Token]
+	flight atomic.Pointer[flight] // set under mu
+	retry  atomic.Int64           // UnixNano before which no refresh starts
+	gen    atomic.Uint64          // counts Set: a flight of an earlier gen is void
+	stop   chan struct{}          // closed by Close: no more save retries
+	close  func()
+	saveMu sync.Mutex
+
+	mu       sync.Mutex
+	failures int
+	lastErr  error
+	reread   time.Time            // a dead session's last read of its store
+	spent    [8][sha256.Size]byte // the last refresh tokens it moved on from
+	nSpent   int
+}
+
+// New starts a session with the newer (by iat) of given and the store's
+// pair; on a tie given, which it then saves.
+func New(ctx context.Context, cfg Config, given Pair) (*Session, error) {
+	s := &Session{cfg: cfg, now: cfg.Now, stop: make(chan struct{})}
+	s.close = sync.OnceFunc(func() { close(s.stop) })
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if l, ok := cfg.Store.(interface{ LeaseTTL() time.Duration }); ok {
+		s.grace = 2 * l.LeaseTTL()
+	}
+	t := s.newToken(given, s.now(), false, jitter())
+	if cfg.Store != nil {
+		tok, err := cfg.Store.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if c := s.stored(tok); c != nil && newer(c, t) {
+			if otherAccount(c, t) {
+				return nil, ErrOtherAccount
+			}
+			t, given.Refresh = c, "" // nothing to save
+		}
+		if given.Refresh != "" {
+			if err := cfg.Store.Save(ctx, t.pair()); err != nil {
+				return nil, fmt.Errorf("wrapper: saving tokens: %w", err)
+			}
+		}
+	}
+	s.cur.Store(t)
+	return s, nil
+}
+
+// Token returns a usable token: a fresh or stale one at once (a stale one
+// starts the background refresh), else a flight's, waited for under ctx.
+func (s *Session) Token(ctx context.Context) (*Token, error) {
+	t := s.cur.Load()
+	switch now := s.now(); t.phase(now) {
+	case fresh:
+		return t, nil
+	case stale: // never waits for mu: its holder most likely starts this flight
+		if t.dead == nil && s.flight.Load() == nil && now.UnixNano() >= s.retry.Load() && s.mu.TryLock() {
+			if s.flight.Load() == nil && s.cur.Load() == t {
+				s.start(t, true)
+			}
+			s.mu.Unlock()
+		}
+		return t, nil
+	}
+	return s.renew(ctx, t)
+}
+
+// Peek returns the current token if it is valid by the clock, else nil; it
+// never waits for a refresh, nor starts one.
+func (s *Session) Peek() *Token {
+	if t := s.cur.Load(); t.phase(s.now()) != expired {
+		return t
+	}
+	return nil
+}
+
+// renew returns a usable token newer than t, which expired or was refused.
+func (s *Session) renew(ctx context.Context, t *Token) (*Token, error) {
+	for range 3 {
+		now := s.now()
+		s.mu.Lock()
+		cur, f := s.cur.Load(), s.flight.Load()
+		switch {
+		case cur != t && cur.phase(now) != expired:
+			s.mu.Unlock()
+			return cur, nil
+		case f != nil:
+		case s.lastErr != nil && now.UnixNano() < s.retry.Load():
+			s.mu.Unlock()
+			return nil, s.lastErr // a failing server is not asked at request rate
+		case cur.dead != nil && s.cfg.Login == nil && (s.cfg.Store == nil || now.Before(s.reread.Add(rereadEvery))):
+			s.mu.Unlock()
+			return nil, cur.dead
+		default:
+			s.reread, f = now, s.start(cur, false)
+		}
+		f.join()
+		s.mu.Unlock()
+		if err := f.wait(ctx); err != nil || f.tok == nil {
+			return nil, cmp.Or(err, f.err)
+		}
+		if t = f.tok; t.phase(s.now()) != expired {
+			return t, nil
+		}
+	}
+	return nil, errors.New("wrapper: no valid access token after three refreshes")
+}
+
+// Rejected answers a 401 for t: nil and no error when the 401 is the
+// caller's answer (t came from a refresh a moment ago, or has no refresh
+// token), else a newer token.
+func (s *Session) Rejected(ctx context.Context, t *Token) (*Token, error) {
+	if t.refresh == "" || s.now().Before(t.holdUntil) {
+		return nil, nil
+	}
+	next := *t
+	next.rejected = true
+	if s.cur.CompareAndSwap(t, &next) {
+		t = &next
+	}
+	return s.renew(ctx, t)
+}
+
+// Set replaces the pair and saves it. A flight in progress is void: its
+// callers get this pair. If the save fails, the session uses the pair.
+func (s *Session) Set(ctx context.Context, p Pair) error {
+	t := s.newToken(p, s.now(), false, jitter())
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	s.mu.Lock()
+	s.gen.Add(1)
+	prev := s.cur.Swap(t)
+	s.failures, s.lastErr = 0, nil
+	s.retry.Store(0)
+	s.mu.Unlock()
+	if s.cfg.Store != nil {
+		if err := s.cfg.Store.Save(ctx, t.pair()); err != nil {
+			go s.saveLater(t, prev)
+			return fmt.Errorf("wrapper: saving tokens: %w", err)
+		}
+	}
+	return nil
+}
+
+// RefreshNow refreshes the session if refresh is its refresh token, sharing
+// a flight in progress; ok is false otherwise. A refresh that Set overtook
+// still answers with what it got for refresh.
+func (s *Session) RefreshNow(ctx context.Context, refresh string) (next *Token, rotated, ok bool, err error) {
+	for {
+		s.mu.Lock()
+		cur, gen, f := s.cur.Load(), s.gen.Load(), s.flight.Load()
+		if refresh == "" || cur.refresh != refresh || cur.dead != nil {
+			s.mu.Unlock()
+			return nil, false, false, nil
+		}
+		if f == nil {
+			f = s.start(cur, false)
+		}
+		f.join()
+		s.mu.Unlock()
+		if err := f.wait(ctx); err != nil {
+			return nil, false, true, err
+		}
+		if f.gen == gen && f.base.refresh == refresh {
+			return f.next, f.next != nil && f.next.refresh != refresh, true, f.err
+		}
+	}
+}
+
+// Close waits for a flight in progress, so that a rotated pair reaches the
+// store, and stops retrying a failed save. The session still works.
+func (s *Session) Close() {
+	if f := s.flight.Load(); f != nil {
+		<-f.done
+	}
+	s.close()
+}
+
+// spend records that the session moved on from t; mu is held.
+func (s *Session) spend(t *Token) {
+	s.spent[s.nSpent%len(s.spent)] = t.hash()
+	s.nSpent++
+}
+
+func (s *Session) wasSpent(t *Token) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Contains(s.spent[:min(s.nSpent, len(s.spent))], t.hash())
+}
