@@ -77,7 +77,7 @@ func TestSaveStoresOneJSONValueThatExpiresWithTheRefreshToken(t *testing.T) {
 	v := stored(t, rdb, "session")
 	assert.Equal(t, map[string]any{
 		"access": p.AccessToken, "refresh": p.RefreshToken,
-		"base_url": "https://api.example.com", "generation": float64(1),
+		"base_url": "https://api.example.com", "generation": "1",
 	}, v)
 	ttl, err := rdb.PTTL(ctx, "session").Result()
 	require.NoError(t, err)
@@ -90,7 +90,7 @@ func TestSaveStoresOneJSONValueThatExpiresWithTheRefreshToken(t *testing.T) {
 	assert.Equal(t, "Bearer", got.TokenType)
 
 	require.NoError(t, s.Save(ctx, pair(time.Now().Add(time.Second), "2")))
-	assert.Equal(t, float64(2), stored(t, rdb, "session")["generation"], "each save is a new generation")
+	assert.Equal(t, "2", stored(t, rdb, "session")["generation"], "each save is a new generation")
 }
 
 func TestCorruptValueIsAnErrorNamingTheKeyAndIsNeverOverwritten(t *testing.T) {
@@ -308,7 +308,7 @@ func TestSaveUnderALapsedLeaseCannotOverwriteANewerPair(t *testing.T) {
 
 	v := stored(t, rdb, "session")
 	assert.Equal(t, pb.RefreshToken, v["refresh"], "A overwrote B's pair")
-	assert.Equal(t, float64(2), v["generation"])
+	assert.Equal(t, "2", v["generation"])
 }
 
 func TestSaveUnderTheLeaseAdvancesItsGeneration(t *testing.T) {
@@ -339,7 +339,7 @@ func TestSaveOutsideTheLeaseNeverReplacesANewerRefreshToken(t *testing.T) {
 	assert.Equal(t, newest.RefreshToken, stored(t, rdb, "session")["refresh"])
 
 	require.NoError(t, s.Save(ctx, newest), "saving the stored pair again")
-	assert.Equal(t, float64(1), stored(t, rdb, "session")["generation"], "an unchanged pair is not a new generation")
+	assert.Equal(t, "1", stored(t, rdb, "session")["generation"], "an unchanged pair is not a new generation")
 
 	login := pair(t0.Add(3*time.Minute), "3")
 	require.NoError(t, s.Save(ctx, login))
@@ -409,7 +409,7 @@ func TestAPairRedisDidNotTakeIsSavedWhenRedisComesBack(t *testing.T) {
 	require.NoError(t, err)
 	unlockB()
 	assert.Equal(t, rotated.RefreshToken, got.RefreshToken, "the rotated pair was lost")
-	assert.Equal(t, float64(2), stored(t, rdb, "session")["generation"])
+	assert.Equal(t, "2", stored(t, rdb, "session")["generation"])
 }
 
 func TestSavedPairsSurviveARedisRestart(t *testing.T) {
@@ -468,5 +468,5 @@ func TestAPairWithoutAGenerationIsGenerationZero(t *testing.T) {
 	require.NoError(t, s.Save(ctx, next))
 	v := stored(t, rdb, "copied")
 	assert.Equal(t, next.RefreshToken, v["refresh"])
-	assert.EqualValues(t, 1, v["generation"])
+	assert.Equal(t, "1", v["generation"])
 }
