@@ -171,9 +171,10 @@ func (s *Store) read(ctx context.Context) (*value, error) {
 // token is newer than tok's (by their iat claims), or tok is a pair this
 // store's fenced save already refused. When it does not succeed for these
 // reasons it returns an error matching [ErrConflict] and leaves the key as it
-// is. If Redis does not answer, the pair is kept in memory and saved once
-// Redis answers again, unless a newer pair is there by then; under the
-// lease, the lease is kept until then.
+// is. Finding the very value it would write, stored by a try whose answer
+// was lost, is success. If Redis does not answer, the pair is kept in memory
+// and saved once Redis answers again, unless a newer pair is there by then;
+// under the lease, the lease is kept until then.
 func (s *Store) Save(ctx context.Context, tok *oauth2.Token) error {
 	if tok == nil || strings.TrimSpace(tok.RefreshToken) == "" {
 		return fmt.Errorf("redisstore: refusing to save key %q: no refresh token", s.key)
@@ -258,9 +259,10 @@ func newer(a, b string) bool {
 // milliseconds, if positive) if the stored generation is ARGV[1], or if the
 // key does not exist: a pair lost with Redis's data, or deleted, is saved
 // again. It reads a generation as [generation] does, and compares it as a
-// string, never as a Lua number. It never overwrites a value that is not a
-// token pair. It returns {"saved"}, {"conflict", stored generation} or
-// {"corrupt"}.
+// string, never as a Lua number. Finding ARGV[2] stored is success: go-redis
+// repeats a script whose answer it lost, and the repeat finds what the first
+// run wrote. It never overwrites a value that is not a token pair. It returns
+// {"saved"}, {"conflict", stored generation} or {"corrupt"}.
 var swapScript = redis.NewScript(`
 -- generation returns g, a decoded generation, as a string of decimal
 -- digits, or nil if it is not a generation.
@@ -280,6 +282,9 @@ local function generation(g)
 end
 
 local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[2] then
+  return {'saved'}
+end
 if cur then
   local ok, v = pcall(cjson.decode, cur)
   if not ok or type(v) ~= 'table' or type(v.refresh) ~= 'string' or v.refresh == '' then
@@ -302,8 +307,8 @@ end
 return {'saved'}
 `)
 
-// swap writes tok as generation gen+1 over generation gen, and returns the
-// new generation.
+// swap writes tok as generation gen+1 over generation gen, or finds it
+// written already, and returns the new generation.
 func (s *Store) swap(ctx context.Context, gen generation, tok *oauth2.Token) (generation, error) {
 	if gen == math.MaxInt64 {
 		return 0, corrupt(s.key, "is at the last generation, which no save can follow")
