@@ -10,10 +10,11 @@
 //
 // A [*Store] is a [wrapper.TokenStore] and a [wrapper.TokenLocker]. The
 // session holds the store's lock while it refreshes: a lease in Redis (the
-// key with ":lease" appended), taken with SET NX PX by a random owner,
-// renewed while held, and released only by its owner. Inside it the session
-// re-reads the key, and adopts a pair another replica already rotated rather
-// than spend its own refresh token: one replica refreshes for the fleet.
+// key with ":lease" appended, which is why a key may not end in ":lease"),
+// taken with SET NX PX by a random owner, renewed while held, and released
+// only by its owner. Inside it the session re-reads the key, and adopts a
+// pair another replica already rotated rather than spend its own refresh
+// token: one replica refreshes for the fleet.
 //
 // Each stored pair carries a generation, an integer written as a string of
 // decimal digits. A save under the lease succeeds only over the generation

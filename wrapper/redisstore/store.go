@@ -23,6 +23,9 @@ import (
 // refresh may take longer.
 const DefaultLeaseTTL = 10 * time.Second
 
+// leaseSuffix makes the lease's key from the pair's.
+const leaseSuffix = ":lease"
+
 // saveTries bounds the read-compare-write rounds of a save outside the
 // lease, which repeat only while other replicas write the key in between.
 const saveTries = 5
@@ -69,8 +72,9 @@ func WithLeaseTTL(ttl time.Duration) Option {
 
 // New returns a store in the Redis key key, reached through rdb, which the
 // store does not close. Every replica of a fleet uses the same key. The lease
-// is the key with ":lease" appended. New panics if rdb is nil or key is
-// empty.
+// is the key with ":lease" appended, so a key may not end in ":lease": that
+// key is the lease of the fleet on the key without it. New panics if rdb is
+// nil, or key is empty or ends in ":lease".
 func New(rdb redis.UniversalClient, key string, opts ...Option) *Store {
 	if rdb == nil {
 		panic("redisstore: New: nil Redis client")
@@ -78,7 +82,11 @@ func New(rdb redis.UniversalClient, key string, opts ...Option) *Store {
 	if key == "" {
 		panic("redisstore: New: empty key")
 	}
-	s := &Store{rdb: rdb, key: key, leaseKey: key + ":lease", ttl: DefaultLeaseTTL, sem: make(chan struct{}, 1)}
+	if fleet, ok := strings.CutSuffix(key, leaseSuffix); ok {
+		panic(fmt.Sprintf("redisstore: New: key %q ends in %q, so it is the lease of the fleet on key %q; choose a key that does not end in %q",
+			key, leaseSuffix, fleet, leaseSuffix))
+	}
+	s := &Store{rdb: rdb, key: key, leaseKey: key + leaseSuffix, ttl: DefaultLeaseTTL, sem: make(chan struct{}, 1)}
 	for _, opt := range opts {
 		opt(s)
 	}

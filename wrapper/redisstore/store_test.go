@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -443,6 +444,43 @@ func TestNewPanicsOnMisuse(t *testing.T) {
 	assert.Panics(t, func() { redisstore.New(nil, "k") })
 	assert.Panics(t, func() { redisstore.New(rdb, "") })
 	assert.Panics(t, func() { redisstore.WithLeaseTTL(time.Millisecond) })
+}
+
+func TestNewRefusesAKeyThatIsAnotherFleetsLease(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer rdb.Close()
+	assert.PanicsWithValue(t,
+		`redisstore: New: key "svc:lease" ends in ":lease", so it is the lease of the fleet on key "svc"; choose a key that does not end in ":lease"`,
+		func() { redisstore.New(rdb, "svc:lease") })
+	assert.NotPanics(t, func() { redisstore.New(rdb, "svc:lease:v2") })
+}
+
+func TestFleetsOnKeysWithACommonPrefixTouchNoKeyOfTheOther(t *testing.T) {
+	_, client := startRedis(t)
+	ctx := context.Background()
+	rdb := client()
+	keys := func() []string { k := rdb.Keys(ctx, "*").Val(); slices.Sort(k); return k }
+	t0 := time.Now().Add(-time.Minute)
+	saved := map[string]*oauth2.Token{}
+	var unlocks []func()
+	for i, key := range []string{"svc", "svc2"} {
+		s := redisstore.New(client(), key)
+		unlock, err := s.Lock(ctx)
+		require.NoError(t, err, "the lease of %q is another's", key)
+		unlocks = append(unlocks, unlock)
+		_, err = s.Load(ctx)
+		require.NoError(t, err)
+		saved[key] = pair(t0.Add(time.Duration(i)*time.Second), key)
+		require.NoError(t, s.Save(ctx, saved[key]))
+	}
+	assert.Equal(t, []string{"svc", "svc2", "svc2:lease", "svc:lease"}, keys())
+	for key, p := range saved {
+		assert.Equal(t, p.RefreshToken, stored(t, rdb, key)["refresh"], "key %q", key)
+	}
+	for _, unlock := range unlocks {
+		unlock()
+	}
+	assert.Equal(t, []string{"svc", "svc2"}, keys())
 }
 
 // TestAPairWithoutAGenerationIsGenerationZero: a file store's pair copied
