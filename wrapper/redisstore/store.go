@@ -96,6 +96,13 @@ func New(rdb redis.UniversalClient, key string, opts ...Option) *Store {
 // Key returns the Redis key that holds the pair.
 func (s *Store) Key() string { return s.key }
 
+// LeaseTTL returns the lease's time-to-live: how long it outlives a holder
+// that stops renewing it, [DefaultLeaseTTL] unless [WithLeaseTTL] set
+// another. The session of package wrapper uses it for its grace period after
+// the server rejects a refresh token loaded from the store: it waits up to
+// twice that for a newer pair, which a holder may still be saving.
+func (s *Store) LeaseTTL() time.Duration { return s.ttl }
+
 // String describes s without its tokens.
 func (s *Store) String() string { return fmt.Sprintf("redisstore.Store{Key: %q}", s.key) }
 

@@ -483,6 +483,13 @@ func TestFleetsOnKeysWithACommonPrefixTouchNoKeyOfTheOther(t *testing.T) {
 	assert.Equal(t, []string{"svc", "svc2"}, keys())
 }
 
+func TestLeaseTTLIsTheTimeToLiveOfTheLease(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer rdb.Close()
+	assert.Equal(t, redisstore.DefaultLeaseTTL, redisstore.New(rdb, "k").LeaseTTL())
+	assert.Equal(t, 3*time.Second, redisstore.New(rdb, "k", redisstore.WithLeaseTTL(3*time.Second)).LeaseTTL())
+}
+
 // TestAPairWithoutAGenerationIsGenerationZero: a file store's pair copied
 // into the key (no "generation") is read and replaced as generation 0, so
 // the refresh that spent its token saves what it rotated to.
