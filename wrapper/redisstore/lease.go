@@ -29,8 +29,8 @@ const releaseTimeout = 2 * time.Second
 // lease is the lease this process holds.
 type lease struct {
 	owner  string
-	gen    int64 // the generation Load saw under the lease
-	loaded bool  // whether Load ran under the lease
+	gen    generation // the generation Load saw under the lease
+	loaded bool       // whether Load ran under the lease
 	stop   chan struct{}
 	done   chan struct{}
 }

@@ -105,3 +105,35 @@ func TestLeaseTakenByACommandWhoseAnswerWasLost(t *testing.T) {
 	unlock()
 	assert.Equal(t, int64(0), client().Exists(ctx, "session:lease").Val(), "the lease was not released")
 }
+
+func TestAFencedSaveWhoseAnswerWasLostSucceeds(t *testing.T) {
+	srv, client := startRedis(t)
+	ctx := context.Background()
+	proxy := newDropProxy(t, srv.Addr, `"generation":`)
+	rdb := redis.NewClient(&redis.Options{Addr: proxy.l.Addr().String()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	s := redisstore.New(rdb, "session")
+	t0 := time.Now().Add(-time.Minute)
+	// Redis caches the script here: the save below is one EVALSHA.
+	require.NoError(t, s.Save(ctx, pair(t0, "0")))
+
+	unlock, err := s.Lock(ctx)
+	require.NoError(t, err)
+	_, err = s.Load(ctx)
+	require.NoError(t, err)
+	proxy.armed.Store(true)
+	p1 := pair(t0.Add(time.Second), "1")
+	require.NoError(t, s.Save(ctx, p1), "go-redis repeated the save, which found its own pair")
+	require.Equal(t, int32(1), proxy.dropped.Load(), "no answer was lost: the test tested nothing")
+	v := stored(t, client(), "session")
+	assert.Equal(t, p1.RefreshToken, v["refresh"])
+	assert.Equal(t, "2", v["generation"])
+
+	p2 := pair(t0.Add(2*time.Second), "2")
+	require.NoError(t, s.Save(ctx, p2), "the next save under the lease is not over the generation the first one wrote")
+	unlock()
+	assert.Equal(t, int64(0), client().Exists(ctx, "session:lease").Val(), "the lease is kept for a save still pending")
+	v = stored(t, client(), "session")
+	assert.Equal(t, p2.RefreshToken, v["refresh"])
+	assert.Equal(t, "3", v["generation"])
+}

@@ -13,7 +13,7 @@ import (
 type pendingSave struct {
 	tok    *oauth2.Token
 	fenced bool
-	gen    int64
+	gen    generation
 	lease  *lease // nil if none
 }
 

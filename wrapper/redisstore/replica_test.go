@@ -233,7 +233,7 @@ func storedPair(t *testing.T, rdb *redis.Client, key string) (refresh string, ge
 	require.NoError(t, err)
 	var v struct {
 		Refresh    string `json:"refresh"`
-		Generation int64  `json:"generation"`
+		Generation int64  `json:"generation,string"`
 	}
 	require.NoError(t, json.Unmarshal(data, &v))
 	require.NotEmpty(t, v.Refresh)

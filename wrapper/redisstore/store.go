@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,9 @@ import (
 // [WithLeaseTTL] sets another. A holder renews it every third of that, so a
 // refresh may take longer.
 const DefaultLeaseTTL = 10 * time.Second
+
+// leaseSuffix makes the lease's key from the pair's.
+const leaseSuffix = ":lease"
 
 // saveTries bounds the read-compare-write rounds of a save outside the
 // lease, which repeat only while other replicas write the key in between.
@@ -68,8 +72,9 @@ func WithLeaseTTL(ttl time.Duration) Option {
 
 // New returns a store in the Redis key key, reached through rdb, which the
 // store does not close. Every replica of a fleet uses the same key. The lease
-// is the key with ":lease" appended. New panics if rdb is nil or key is
-// empty.
+// is the key with ":lease" appended, so a key may not end in ":lease": that
+// key is the lease of the fleet on the key without it. New panics if rdb is
+// nil, or key is empty or ends in ":lease".
 func New(rdb redis.UniversalClient, key string, opts ...Option) *Store {
 	if rdb == nil {
 		panic("redisstore: New: nil Redis client")
@@ -77,7 +82,11 @@ func New(rdb redis.UniversalClient, key string, opts ...Option) *Store {
 	if key == "" {
 		panic("redisstore: New: empty key")
 	}
-	s := &Store{rdb: rdb, key: key, leaseKey: key + ":lease", ttl: DefaultLeaseTTL, sem: make(chan struct{}, 1)}
+	if fleet, ok := strings.CutSuffix(key, leaseSuffix); ok {
+		panic(fmt.Sprintf("redisstore: New: key %q ends in %q, so it is the lease of the fleet on key %q; choose a key that does not end in %q",
+			key, leaseSuffix, fleet, leaseSuffix))
+	}
+	s := &Store{rdb: rdb, key: key, leaseKey: key + leaseSuffix, ttl: DefaultLeaseTTL, sem: make(chan struct{}, 1)}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -87,6 +96,13 @@ func New(rdb redis.UniversalClient, key string, opts ...Option) *Store {
 // Key returns the Redis key that holds the pair.
 func (s *Store) Key() string { return s.key }
 
+// LeaseTTL returns the lease's time-to-live: how long it outlives a holder
+// that stops renewing it, [DefaultLeaseTTL] unless [WithLeaseTTL] set
+// another. The session of package wrapper uses it for its grace period after
+// the server rejects a refresh token loaded from the store: it waits up to
+// twice that for a newer pair, which a holder may still be saving.
+func (s *Store) LeaseTTL() time.Duration { return s.ttl }
+
 // String describes s without its tokens.
 func (s *Store) String() string { return fmt.Sprintf("redisstore.Store{Key: %q}", s.key) }
 
@@ -95,15 +111,17 @@ func (s *Store) GoString() string { return s.String() }
 
 // value is the key's JSON value.
 type value struct {
-	Access     string `json:"access"`
-	Refresh    string `json:"refresh"`
-	BaseURL    string `json:"base_url,omitempty"`
-	Generation int64  `json:"generation"`
+	Access     string     `json:"access"`
+	Refresh    string     `json:"refresh"`
+	BaseURL    string     `json:"base_url,omitempty"`
+	Generation generation `json:"generation"`
 }
 
 // Load returns the stored pair, or nil and no error if the key holds none.
 // Under the lease, it also remembers the pair's generation: the next save
-// under the same lease succeeds only over it.
+// under the same lease succeeds only over it. A generation that is not a
+// whole number (null, say) is an error matching [ErrCorrupt], as it is to
+// [Store.Save], so that no refresh spends a token it could not save over.
 func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) {
 	s.flush(ctx)
 	v, err := s.get(ctx)
@@ -150,7 +168,10 @@ func (s *Store) read(ctx context.Context) (*value, error) {
 		return nil, redisError("reading", s.key, err)
 	}
 	var v value
-	if err := json.Unmarshal(data, &v); err != nil {
+	switch err := json.Unmarshal(data, &v); {
+	case errors.Is(err, errGeneration):
+		return nil, corrupt(s.key, "has a generation that is neither a string of decimal digits nor a whole number below 2^53")
+	case err != nil:
 		return nil, corrupt(s.key, "is not a JSON object of access, refresh, base_url and generation")
 	}
 	if v.Refresh == "" {
@@ -159,13 +180,15 @@ func (s *Store) read(ctx context.Context) (*value, error) {
 	return &v, nil
 }
 
-// Save stores tok. Under the lease, after [Store.Load], it succeeds only
-// over the generation loaded. Otherwise it succeeds unless the stored
-// refresh token is newer than tok's (by their iat claims), or tok is a pair
-// this store's fenced save already refused. When it does not succeed for
-// these reasons it returns an error matching [ErrConflict] and leaves the
-// key as it is. If Redis does not answer, the pair is kept in memory and
-// saved once Redis answers again, unless a newer pair is there by then;
+// Save stores tok as the next generation, written as a JSON string of
+// decimal digits. Under the lease, after [Store.Load], it succeeds only over
+// the generation loaded. Otherwise it succeeds unless the stored refresh
+// token is newer than tok's (by their iat claims), or tok is a pair this
+// store's fenced save already refused. When it does not succeed for these
+// reasons it returns an error matching [ErrConflict] and leaves the key as it
+// is. Finding the very value it would write, stored by a try whose answer
+// was lost, is success. If Redis does not answer, the pair is kept in memory
+// and saved once Redis answers again, unless a newer pair is there by then;
 // under the lease, the lease is kept until then.
 func (s *Store) Save(ctx context.Context, tok *oauth2.Token) error {
 	if tok == nil || strings.TrimSpace(tok.RefreshToken) == "" {
@@ -174,7 +197,7 @@ func (s *Store) Save(ctx context.Context, tok *oauth2.Token) error {
 	s.mu.Lock()
 	held := s.held
 	fenced := held != nil && held.loaded
-	gen := int64(0)
+	var gen generation
 	if fenced {
 		gen = held.gen
 	}
@@ -219,7 +242,7 @@ func (s *Store) saveNewest(ctx context.Context, tok *oauth2.Token) error {
 		if err != nil {
 			return err
 		}
-		gen := int64(0)
+		var gen generation
 		if cur != nil {
 			if cur.Access == tok.AccessToken && cur.Refresh == tok.RefreshToken {
 				return nil
@@ -250,26 +273,44 @@ func newer(a, b string) bool {
 // swapScript replaces the key's value with ARGV[2] (expiring in ARGV[3]
 // milliseconds, if positive) if the stored generation is ARGV[1], or if the
 // key does not exist: a pair lost with Redis's data, or deleted, is saved
-// again. It never overwrites a value that is not a token pair. It returns
-// {1, generation} on success, {0, generation} on a conflict, {-1, 0} for a
-// corrupt value.
+// again. It reads a generation as [generation] does, and compares it as a
+// string, never as a Lua number. Finding ARGV[2] stored is success: go-redis
+// repeats a script whose answer it lost, and the repeat finds what the first
+// run wrote. It never overwrites a value that is not a token pair. It returns
+// {"saved"}, {"conflict", stored generation} or {"corrupt"}.
 var swapScript = redis.NewScript(`
+-- generation returns g, a decoded generation, as a string of decimal
+-- digits, or nil if it is not a generation.
+local function generation(g)
+  if g == nil then
+    return '0' -- a file store's pair, copied in
+  elseif type(g) == 'number' then
+    if g >= 0 and g < 2^53 and g == math.floor(g) then
+      return string.format('%d', g)
+    end
+  elseif type(g) == 'string' and (g == '0' or g:match('^[1-9]%d*$')) then
+    if #g < 19 or #g == 19 and g <= '9223372036854775807' then
+      return g
+    end
+  end
+  return nil
+end
+
 local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[2] then
+  return {'saved'}
+end
 if cur then
   local ok, v = pcall(cjson.decode, cur)
   if not ok or type(v) ~= 'table' or type(v.refresh) ~= 'string' or v.refresh == '' then
-    return {-1, 0}
+    return {'corrupt'}
   end
-  -- A pair without a generation (a file store's pair, copied in) is
-  -- generation 0, as Load reads it.
-  if v.generation == nil then
-    v.generation = 0
+  local gen = generation(v.generation)
+  if not gen then
+    return {'corrupt'}
   end
-  if type(v.generation) ~= 'number' then
-    return {-1, 0}
-  end
-  if v.generation ~= tonumber(ARGV[1]) then
-    return {0, v.generation}
+  if gen ~= ARGV[1] then
+    return {'conflict', gen}
   end
 end
 local ttl = tonumber(ARGV[3])
@@ -278,13 +319,17 @@ if ttl > 0 then
 else
   redis.call('SET', KEYS[1], ARGV[2])
 end
-return {1, tonumber(ARGV[1]) + 1}
+return {'saved'}
 `)
 
-// swap writes tok as generation gen+1 over generation gen, and returns the
-// new generation.
-func (s *Store) swap(ctx context.Context, gen int64, tok *oauth2.Token) (int64, error) {
-	data, err := json.Marshal(value{Access: tok.AccessToken, Refresh: tok.RefreshToken, BaseURL: s.boundURL(), Generation: gen + 1})
+// swap writes tok as generation gen+1 over generation gen, or finds it
+// written already, and returns the new generation.
+func (s *Store) swap(ctx context.Context, gen generation, tok *oauth2.Token) (generation, error) {
+	if gen == math.MaxInt64 {
+		return 0, corrupt(s.key, "is at the last generation, which no save can follow")
+	}
+	next := gen + 1
+	data, err := json.Marshal(value{Access: tok.AccessToken, Refresh: tok.RefreshToken, BaseURL: s.boundURL(), Generation: next})
 	if err != nil {
 		return 0, fmt.Errorf("redisstore: encoding tokens: %w", err)
 	}
@@ -292,20 +337,20 @@ func (s *Store) swap(ctx context.Context, gen int64, tok *oauth2.Token) (int64, 
 	if exp, _ := claims(tok.RefreshToken); !exp.IsZero() {
 		ttl = max(time.Until(exp).Milliseconds(), 1)
 	}
-	res, err := swapScript.Run(ctx, s.rdb, []string{s.key}, gen, data, ttl).Int64Slice()
+	res, err := swapScript.Run(ctx, s.rdb, []string{s.key}, gen.String(), data, ttl).StringSlice()
 	switch {
 	case isWrongType(err):
 		return 0, corrupt(s.key, "is not a string")
 	case err != nil:
 		return 0, redisError("saving", s.key, err)
-	case len(res) != 2:
-		return 0, fmt.Errorf("redisstore: saving key %q: unexpected script result %v", s.key, res)
-	case res[0] == -1:
+	case len(res) == 1 && res[0] == "saved":
+		return next, nil
+	case len(res) == 1 && res[0] == "corrupt":
 		return 0, corrupt(s.key, "is not a JSON object of access, refresh, base_url and generation")
-	case res[0] == 0:
-		return 0, fmt.Errorf("%w: key %q is at generation %d, the pair being saved was refreshed from %d", ErrConflict, s.key, res[1], gen)
+	case len(res) == 2 && res[0] == "conflict":
+		return 0, fmt.Errorf("%w: key %q is at generation %s, the pair being saved was refreshed from %d", ErrConflict, s.key, res[1], gen)
 	}
-	return res[1], nil
+	return 0, fmt.Errorf("redisstore: saving key %q: unexpected script result %q", s.key, res)
 }
 
 func isWrongType(err error) bool {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +78,7 @@ func TestSaveStoresOneJSONValueThatExpiresWithTheRefreshToken(t *testing.T) {
 	v := stored(t, rdb, "session")
 	assert.Equal(t, map[string]any{
 		"access": p.AccessToken, "refresh": p.RefreshToken,
-		"base_url": "https://api.example.com", "generation": float64(1),
+		"base_url": "https://api.example.com", "generation": "1",
 	}, v)
 	ttl, err := rdb.PTTL(ctx, "session").Result()
 	require.NoError(t, err)
@@ -90,7 +91,7 @@ func TestSaveStoresOneJSONValueThatExpiresWithTheRefreshToken(t *testing.T) {
 	assert.Equal(t, "Bearer", got.TokenType)
 
 	require.NoError(t, s.Save(ctx, pair(time.Now().Add(time.Second), "2")))
-	assert.Equal(t, float64(2), stored(t, rdb, "session")["generation"], "each save is a new generation")
+	assert.Equal(t, "2", stored(t, rdb, "session")["generation"], "each save is a new generation")
 }
 
 func TestCorruptValueIsAnErrorNamingTheKeyAndIsNeverOverwritten(t *testing.T) {
@@ -308,7 +309,7 @@ func TestSaveUnderALapsedLeaseCannotOverwriteANewerPair(t *testing.T) {
 
 	v := stored(t, rdb, "session")
 	assert.Equal(t, pb.RefreshToken, v["refresh"], "A overwrote B's pair")
-	assert.Equal(t, float64(2), v["generation"])
+	assert.Equal(t, "2", v["generation"])
 }
 
 func TestSaveUnderTheLeaseAdvancesItsGeneration(t *testing.T) {
@@ -339,7 +340,7 @@ func TestSaveOutsideTheLeaseNeverReplacesANewerRefreshToken(t *testing.T) {
 	assert.Equal(t, newest.RefreshToken, stored(t, rdb, "session")["refresh"])
 
 	require.NoError(t, s.Save(ctx, newest), "saving the stored pair again")
-	assert.Equal(t, float64(1), stored(t, rdb, "session")["generation"], "an unchanged pair is not a new generation")
+	assert.Equal(t, "1", stored(t, rdb, "session")["generation"], "an unchanged pair is not a new generation")
 
 	login := pair(t0.Add(3*time.Minute), "3")
 	require.NoError(t, s.Save(ctx, login))
@@ -409,7 +410,7 @@ func TestAPairRedisDidNotTakeIsSavedWhenRedisComesBack(t *testing.T) {
 	require.NoError(t, err)
 	unlockB()
 	assert.Equal(t, rotated.RefreshToken, got.RefreshToken, "the rotated pair was lost")
-	assert.Equal(t, float64(2), stored(t, rdb, "session")["generation"])
+	assert.Equal(t, "2", stored(t, rdb, "session")["generation"])
 }
 
 func TestSavedPairsSurviveARedisRestart(t *testing.T) {
@@ -445,6 +446,50 @@ func TestNewPanicsOnMisuse(t *testing.T) {
 	assert.Panics(t, func() { redisstore.WithLeaseTTL(time.Millisecond) })
 }
 
+func TestNewRefusesAKeyThatIsAnotherFleetsLease(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer rdb.Close()
+	assert.PanicsWithValue(t,
+		`redisstore: New: key "svc:lease" ends in ":lease", so it is the lease of the fleet on key "svc"; choose a key that does not end in ":lease"`,
+		func() { redisstore.New(rdb, "svc:lease") })
+	assert.NotPanics(t, func() { redisstore.New(rdb, "svc:lease:v2") })
+}
+
+func TestFleetsOnKeysWithACommonPrefixTouchNoKeyOfTheOther(t *testing.T) {
+	_, client := startRedis(t)
+	ctx := context.Background()
+	rdb := client()
+	keys := func() []string { k := rdb.Keys(ctx, "*").Val(); slices.Sort(k); return k }
+	t0 := time.Now().Add(-time.Minute)
+	saved := map[string]*oauth2.Token{}
+	var unlocks []func()
+	for i, key := range []string{"svc", "svc2"} {
+		s := redisstore.New(client(), key)
+		unlock, err := s.Lock(ctx)
+		require.NoError(t, err, "the lease of %q is another's", key)
+		unlocks = append(unlocks, unlock)
+		_, err = s.Load(ctx)
+		require.NoError(t, err)
+		saved[key] = pair(t0.Add(time.Duration(i)*time.Second), key)
+		require.NoError(t, s.Save(ctx, saved[key]))
+	}
+	assert.Equal(t, []string{"svc", "svc2", "svc2:lease", "svc:lease"}, keys())
+	for key, p := range saved {
+		assert.Equal(t, p.RefreshToken, stored(t, rdb, key)["refresh"], "key %q", key)
+	}
+	for _, unlock := range unlocks {
+		unlock()
+	}
+	assert.Equal(t, []string{"svc", "svc2"}, keys())
+}
+
+func TestLeaseTTLIsTheTimeToLiveOfTheLease(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer rdb.Close()
+	assert.Equal(t, redisstore.DefaultLeaseTTL, redisstore.New(rdb, "k").LeaseTTL())
+	assert.Equal(t, 3*time.Second, redisstore.New(rdb, "k", redisstore.WithLeaseTTL(3*time.Second)).LeaseTTL())
+}
+
 // TestAPairWithoutAGenerationIsGenerationZero: a file store's pair copied
 // into the key (no "generation") is read and replaced as generation 0, so
 // the refresh that spent its token saves what it rotated to.
@@ -468,5 +513,5 @@ func TestAPairWithoutAGenerationIsGenerationZero(t *testing.T) {
 	require.NoError(t, s.Save(ctx, next))
 	v := stored(t, rdb, "copied")
 	assert.Equal(t, next.RefreshToken, v["refresh"])
-	assert.EqualValues(t, 1, v["generation"])
+	assert.Equal(t, "1", v["generation"])
 }
