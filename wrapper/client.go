@@ -212,7 +212,10 @@ func (c *Client) GoString() string { return c.String() }
 // once a refresh in progress ends.
 func (c *Client) Close() error {
 	if c.session != nil {
-		c.session.Close()
+		c.session.Wait()
+	}
+	if c.store != nil {
+		c.store.close()
 	}
 	if c.own != nil {
 		c.own.CloseIdleConnections()

@@ -27,7 +27,7 @@ var ErrNoTokens = errors.New("wrapper: no tokens: log in and call SetTokens")
 func (c *Client) startSession(cfg *config) error {
 	var store session.Store
 	if cfg.store != nil {
-		c.store = &sessionStore{TokenStore: cfg.store}
+		c.store = newSessionStore(cfg.store)
 		store = c.store
 	}
 	onEvent := cfg.onRefresh

@@ -15,14 +15,13 @@ import (
 // flight is a refresh, login or store read whose result callers share.
 type flight struct {
 	done       chan struct{}
-	base       *Token // the token it replaces: the one published at its start
-	gen        uint64
-	background bool
+	base       *Token        // the token it replaces: the one current at its start
 	urgent     chan struct{} // a background flight's: closed when a caller joins
 	joined     atomic.Bool
-
-	// Its outcome: next (nil on failure) for from, base or a stored pair it
-	// refreshed instead; tok, the current token after it (nil on failure).
+	background bool
+	// Its outcome, set before done: next (nil on failure) for from, which is
+	// base or a stored pair refreshed instead; tok, the current token after
+	// it, nil on failure.
 	from, next, tok      *Token
 	adopted, login, idle bool  // next came from the store; Login ran; nothing was tried
 	err, saveErr, dead   error // dead: the server's final rejection of from
@@ -45,7 +44,7 @@ func (f *flight) wait(ctx context.Context) error {
 
 // start starts a flight to replace base; mu is held.
 func (s *Session) start(base *Token, background bool) *flight {
-	f := &flight{done: make(chan struct{}), base: base, from: base, gen: s.gen.Load(), background: background}
+	f := &flight{done: make(chan struct{}), base: base, from: base, background: background}
 	if background {
 		f.urgent = make(chan struct{})
 	}
@@ -65,8 +64,7 @@ func (s *Session) run(f *flight) {
 	defer cancel()
 	start, unlock := time.Now(), func() {}
 	if l, ok := s.cfg.Store.(Locker); ok && (f.base.dead == nil || s.cfg.Login != nil) {
-		u, err := l.Lock(ctx)
-		if err != nil {
+		if u, err := l.Lock(ctx); err != nil {
 			f.err = fmt.Errorf("wrapper: locking token store: %w", err)
 		} else {
 			unlock = sync.OnceFunc(u)
@@ -76,8 +74,8 @@ func (s *Session) run(f *flight) {
 		s.obtain(ctx, f, unlock)
 	}
 	if f.next != nil && !f.adopted && s.cfg.Store != nil {
-		s.saveMu.Lock() // Set's pair must not be overwritten
-		if s.gen.Load() == f.gen {
+		s.saveMu.Lock() // a pair Set saved meanwhile is not overwritten
+		if s.cur.Load().gen == f.base.gen {
 			if err := s.cfg.Store.Save(ctx, f.next.pair()); err != nil {
 				f.saveErr = fmt.Errorf("wrapper: saving %s: %w", map[bool]string{false: "refreshed tokens", true: "tokens"}[f.login], err)
 			}
@@ -86,9 +84,6 @@ func (s *Session) run(f *flight) {
 	}
 	unlock()
 	s.commit(f)
-	if f.saveErr != nil {
-		go s.saveLater(f.next, f.from)
-	}
 	if s.cfg.OnEvent != nil && !f.idle {
 		ev := Event{Background: f.background && !f.joined.Load(), Adopted: f.adopted, Login: f.login,
 			Duration: time.Since(start), Err: f.err}
@@ -133,7 +128,7 @@ func (s *Session) obtain(ctx context.Context, f *flight, unlock func()) {
 		stored, other, _ := s.fromStore(ctx, f.from)
 		if stored == nil && !other && s.grace > 0 && errors.Is(err, s.cfg.Invalid) {
 			unlock()
-			stored = s.await(ctx, f.from, f.gen)
+			stored = s.await(ctx, f.from)
 		}
 		if stored != nil {
 			f.next, f.adopted = stored, true
@@ -150,8 +145,8 @@ func (s *Session) obtain(ctx context.Context, f *flight, unlock func()) {
 	}
 }
 
-// fromStore returns the store's pair if it may replace base and the session
-// never moved on from it; foreign says it is another account's.
+// fromStore returns the store's pair if it may replace base; foreign says
+// it is another account's.
 func (s *Session) fromStore(ctx context.Context, base *Token) (t *Token, foreign bool, err error) {
 	if s.cfg.Store == nil {
 		return nil, false, nil
@@ -160,7 +155,7 @@ func (s *Session) fromStore(ctx context.Context, base *Token) (t *Token, foreign
 	if err != nil {
 		return nil, false, fmt.Errorf("wrapper: re-reading token store: %w", err)
 	}
-	if t = s.stored(tok); t == nil || replaces(t, base) && !s.wasSpent(t) {
+	if t = s.stored(tok); t == nil || base.replacedBy(t) {
 		return t, false, nil
 	}
 	return nil, otherAccount(t, base), nil
@@ -177,12 +172,12 @@ func (s *Session) stored(tok *oauth2.Token) *Token {
 }
 
 // await re-reads the store for the grace period after base's refresh token,
-// read from it, was rejected: the replica that spent it may have lost its
-// lease before saving what it got, and saves it when it is back.
-func (s *Session) await(ctx context.Context, base *Token, gen uint64) *Token {
+// which the store still holds, was rejected: the replica that spent it may
+// have lost its lease before saving what it got, and saves it when back.
+func (s *Session) await(ctx context.Context, base *Token) *Token {
 	dead := *base
 	dead.dead = s.cfg.Invalid // any other pair of the account is better now
-	for end := time.Now().Add(s.grace); time.Now().Before(end) && s.gen.Load() == gen; {
+	for end := time.Now().Add(s.grace); time.Now().Before(end) && s.cur.Load().gen == base.gen; {
 		select {
 		case <-ctx.Done():
 			return nil
@@ -207,77 +202,38 @@ func (s *Session) login(ctx context.Context, f *flight) {
 	f.next = s.newToken(p, s.now(), false, jitter())
 }
 
-// commit publishes a flight's outcome, unless Set overtook it, records a
-// failure, and releases the flight's callers.
+// commit publishes a flight's outcome, unless Set overtook it, and
+// releases the flight's callers.
 func (s *Session) commit(f *flight) {
 	s.mu.Lock()
+	defer close(f.done)
+	defer s.mu.Unlock()
+	defer s.flight.Store(nil)
+	cur, now := s.cur.Load(), s.now()
 	switch next := f.next; {
-	case s.gen.Load() != f.gen:
-		f.tok = s.cur.Load()
+	case cur.gen != f.base.gen:
+		f.tok = cur
 	case next != nil:
-		for _, b := range []*Token{f.base, f.from} {
-			if b.refresh != "" && b.refresh != next.refresh {
-				s.spend(b)
-			}
-		}
+		f.base.successor(next, f.from)
 		if f.base.rejected && !f.adopted {
 			// A 401 started this refresh: if the new token gets one too, the
 			// next refresh waits, longer each time in a row.
 			next.rejectRun = f.base.rejectRun + 1
-			next.holdUntil = holdAfter401(next.received, next.rejectRun, next.life)
+			next.holdUntil = holdAfter401(next.received, next.rejectRun, next.life())
 		}
 		s.cur.Store(next)
-		s.failures, s.lastErr, f.tok = 0, nil, next
-		s.retry.Store(0)
+		f.tok = next
 	default:
-		if !f.idle {
-			s.failures++
-			s.lastErr = f.err
-			s.retry.Store(s.now().Add(retryAfter(s.failures, f.from.life)).UnixNano())
+		next := *cur
+		if next.err = f.err; f.idle { // a dead session's store read: again in a second
+			next.retryAt = now.Add(rereadEvery)
+		} else {
+			next.failures++
+			next.retryAt = now.Add(retryAfter(next.failures, f.from.life()))
 		}
-		if f.dead != nil && f.from.dead == nil {
-			dead := *f.from // good until its access token expires
-			dead.dead = f.dead
-			s.cur.Store(&dead)
+		if f.dead != nil && next.dead == nil {
+			next.dead = f.dead // good until the access token expires
 		}
+		s.cur.Store(&next)
 	}
-	s.flight.Store(nil)
-	s.mu.Unlock()
-	close(f.done)
-}
-
-// saveLater retries saving t, whose save failed, while it is current and
-// the store holds prev, the pair it replaced, or nothing: t's refresh token
-// may be the only one the server still accepts, and a store that moved on
-// holds another's newer pair.
-func (s *Session) saveLater(t, prev *Token) {
-	for try := 1; try <= saveTries; try++ {
-		select {
-		case <-s.stop:
-			return
-		case <-time.After(retryAfter(try, 0)):
-		}
-		if s.resave(t, prev) == nil {
-			return
-		}
-	}
-}
-
-func (s *Session) resave(t, prev *Token) error {
-	ctx, cancel := context.WithTimeout(context.Background(), flightTimeout)
-	defer cancel()
-	if l, ok := s.cfg.Store.(Locker); ok {
-		unlock, err := l.Lock(ctx)
-		if err != nil {
-			return err
-		}
-		defer unlock()
-	}
-	s.saveMu.Lock()
-	defer s.saveMu.Unlock()
-	tok, err := s.cfg.Store.Load(ctx)
-	if err != nil || s.cur.Load().refresh != t.refresh || tok != nil && tok.RefreshToken != prev.refresh {
-		return err // nil: replaced here, or there
-	}
-	return s.cfg.Store.Save(ctx, t.pair())
 }

@@ -3,10 +3,8 @@ package session
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,25 +61,14 @@ type Session struct {
 	grace  time.Duration // how long a rejected stored token waits for a newer pair
 	cur    atomic.Pointer[Token]
 	flight atomic.Pointer[flight] // set under mu
-	retry  atomic.Int64           // UnixNano before which no refresh starts
-	gen    atomic.Uint64          // counts Set: a flight of an earlier gen is void
-	stop   chan struct{}          // closed by Close: no more save retries
-	close  func()
+	mu     sync.Mutex
 	saveMu sync.Mutex
-
-	mu       sync.Mutex
-	failures int
-	lastErr  error
-	reread   time.Time            // a dead session's last read of its store
-	spent    [8][sha256.Size]byte // the last refresh tokens it moved on from
-	nSpent   int
 }
 
 // New starts a session with the newer (by iat) of given and the store's
 // pair; on a tie given, which it then saves.
 func New(ctx context.Context, cfg Config, given Pair) (*Session, error) {
-	s := &Session{cfg: cfg, now: cfg.Now, stop: make(chan struct{})}
-	s.close = sync.OnceFunc(func() { close(s.stop) })
+	s := &Session{cfg: cfg, now: cfg.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -118,7 +105,7 @@ func (s *Session) Token(ctx context.Context) (*Token, error) {
 	case fresh:
 		return t, nil
 	case stale: // never waits for mu: its holder most likely starts this flight
-		if t.dead == nil && s.flight.Load() == nil && now.UnixNano() >= s.retry.Load() && s.mu.TryLock() {
+		if t.dead == nil && s.flight.Load() == nil && !now.Before(t.retryAt) && s.mu.TryLock() {
 			if s.flight.Load() == nil && s.cur.Load() == t {
 				s.start(t, true)
 			}
@@ -149,14 +136,14 @@ func (s *Session) renew(ctx context.Context, t *Token) (*Token, error) {
 			s.mu.Unlock()
 			return cur, nil
 		case f != nil:
-		case s.lastErr != nil && now.UnixNano() < s.retry.Load():
+		case cur.err != nil && now.Before(cur.retryAt): // a failing server is not asked at request rate
 			s.mu.Unlock()
-			return nil, s.lastErr // a failing server is not asked at request rate
-		case cur.dead != nil && s.cfg.Login == nil && (s.cfg.Store == nil || now.Before(s.reread.Add(rereadEvery))):
+			return nil, cur.err
+		case cur.dead != nil && s.cfg.Login == nil && s.cfg.Store == nil:
 			s.mu.Unlock()
 			return nil, cur.dead
 		default:
-			s.reread, f = now, s.start(cur, false)
+			f = s.start(cur, false)
 		}
 		f.join()
 		s.mu.Unlock()
@@ -192,14 +179,11 @@ func (s *Session) Set(ctx context.Context, p Pair) error {
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
 	s.mu.Lock()
-	s.gen.Add(1)
-	prev := s.cur.Swap(t)
-	s.failures, s.lastErr = 0, nil
-	s.retry.Store(0)
+	t.gen = s.cur.Load().gen + 1
+	s.cur.Store(t)
 	s.mu.Unlock()
 	if s.cfg.Store != nil {
 		if err := s.cfg.Store.Save(ctx, t.pair()); err != nil {
-			go s.saveLater(t, prev)
 			return fmt.Errorf("wrapper: saving tokens: %w", err)
 		}
 	}
@@ -212,7 +196,7 @@ func (s *Session) Set(ctx context.Context, p Pair) error {
 func (s *Session) RefreshNow(ctx context.Context, refresh string) (next *Token, rotated, ok bool, err error) {
 	for {
 		s.mu.Lock()
-		cur, gen, f := s.cur.Load(), s.gen.Load(), s.flight.Load()
+		cur, f := s.cur.Load(), s.flight.Load()
 		if refresh == "" || cur.refresh != refresh || cur.dead != nil {
 			s.mu.Unlock()
 			return nil, false, false, nil
@@ -225,29 +209,16 @@ func (s *Session) RefreshNow(ctx context.Context, refresh string) (next *Token, 
 		if err := f.wait(ctx); err != nil {
 			return nil, false, true, err
 		}
-		if f.gen == gen && f.base.refresh == refresh {
+		if f.base.gen == cur.gen && f.base.refresh == refresh {
 			return f.next, f.next != nil && f.next.refresh != refresh, true, f.err
 		}
 	}
 }
 
-// Close waits for a flight in progress, so that a rotated pair reaches the
-// store, and stops retrying a failed save. The session still works.
-func (s *Session) Close() {
+// Wait waits for a flight in progress, so that a rotated pair reaches the
+// store.
+func (s *Session) Wait() {
 	if f := s.flight.Load(); f != nil {
 		<-f.done
 	}
-	s.close()
-}
-
-// spend records that the session moved on from t; mu is held.
-func (s *Session) spend(t *Token) {
-	s.spent[s.nSpent%len(s.spent)] = t.hash()
-	s.nSpent++
-}
-
-func (s *Session) wasSpent(t *Token) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Contains(s.spent[:min(s.nSpent, len(s.spent))], t.hash())
 }

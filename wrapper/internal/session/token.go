@@ -2,6 +2,7 @@ package session
 
 import (
 	"crypto/sha256"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -22,7 +23,8 @@ const (
 	expired
 )
 
-// Token is a published pair: never modified, copied to change.
+// Token is a published pair and what the session knows of it: never
+// modified, copied to change.
 type Token struct {
 	Access string        // "" if the session has none
 	Header string        // the Authorization header for Access
@@ -32,13 +34,17 @@ type Token struct {
 	expiry            time.Time // the access token's; zero if unknown
 	staleAt, expireAt time.Time // zero: never
 	received          time.Time
-	life              time.Duration // expireAt - received; 0 if unknown
-	iat               time.Time     // the refresh token's; zero if unreadable
-	user              string        // the refresh token's user_id
-	holdUntil         time.Time     // before it, a 401 is the caller's answer
-	rejectRun         int           // refreshes in a row, to this one, that a 401 started
-	rejected          bool          // a 401 made the session refresh it
-	dead              error         // the answer once expired: no usable refresh token
+	iat               time.Time           // the refresh token's; zero if unreadable
+	user              string              // the refresh token's user_id
+	gen               uint64              // Set's count: a flight of an earlier gen is void
+	holdUntil         time.Time           // before it, a 401 is the caller's answer
+	rejectRun         int                 // refreshes in a row, to this one, that a 401 started
+	rejected          bool                // a 401 made the session refresh it
+	dead              error               // the answer once expired: no usable refresh token
+	failures          int                 // failed flights in a row, to this one
+	err               error               // the last failure's, answered until retryAt
+	retryAt           time.Time           // before it, no flight starts
+	spent             [][sha256.Size]byte // the last refresh tokens the session moved on from
 }
 
 // newToken makes a token of p received now; fromRefresh says the server has
@@ -54,11 +60,9 @@ func (s *Session) newToken(p Pair, now time.Time, fromRefresh bool, u float64) *
 	if c, err := claims.Parse(p.Access); err == nil {
 		t.expiry = c.Expiry
 	}
-	if t.staleAt, t.expireAt = refreshTimes(t.expiry, now, s.cfg.Margin, fromRefresh, u); !t.expireAt.IsZero() {
-		t.life = t.expireAt.Sub(now)
-	}
+	t.staleAt, t.expireAt = refreshTimes(t.expiry, now, s.cfg.Margin, fromRefresh, u)
 	if fromRefresh {
-		t.holdUntil = holdAfter401(now, 0, t.life)
+		t.holdUntil = holdAfter401(now, 0, t.life())
 	}
 	if p.Access != "" {
 		t.Header = s.cfg.Scheme + " " + p.Access
@@ -77,11 +81,33 @@ func (t *Token) phase(now time.Time) int {
 	return fresh
 }
 
+// life is how long the access token lived when received; 0 if unknown.
+func (t *Token) life() time.Duration {
+	if t.expireAt.IsZero() {
+		return 0
+	}
+	return t.expireAt.Sub(t.received)
+}
+
+// Refresh returns the refresh token.
+func (t *Token) Refresh() string { return t.refresh }
+
 func (t *Token) pair() *oauth2.Token {
 	return &oauth2.Token{AccessToken: t.Access, RefreshToken: t.refresh, TokenType: "Bearer", Expiry: t.expiry}
 }
 
-func (t *Token) hash() [sha256.Size]byte { return sha256.Sum256([]byte(t.refresh)) }
+// successor makes next, which replaces t and from (t, or the stored pair
+// refreshed instead), remember the last eight refresh tokens the session
+// moved on from, and carry t's gen.
+func (t *Token) successor(next, from *Token) {
+	next.gen, next.spent = t.gen, slices.Clone(t.spent)
+	for _, b := range []*Token{t, from} {
+		if h := sha256.Sum256([]byte(b.refresh)); b.refresh != "" && b.refresh != next.refresh && !slices.Contains(next.spent, h) {
+			next.spent = append(next.spent, h)
+		}
+	}
+	next.spent = next.spent[max(0, len(next.spent)-8):]
+}
 
 // newer reports whether a's refresh token was issued after b's; unreadable
 // times are never newer, except than no token.
@@ -91,13 +117,12 @@ func newer(a, b *Token) bool {
 
 func otherAccount(a, b *Token) bool { return a.user != "" && b.user != "" && a.user != b.user }
 
-// replaces reports whether stored may replace base: another refresh token of
-// the same account, issued no earlier unless base is dead. (SimpleJWT's iat
-// has whole seconds: a rotation in base's second carries base's iat.)
-func replaces(stored, base *Token) bool {
-	return stored.refresh != "" && stored.refresh != base.refresh && !otherAccount(stored, base) &&
-		(base.dead != nil || !stored.iat.IsZero() && !base.iat.IsZero() && !stored.iat.Before(base.iat))
+// replacedBy reports whether o, read from the store, may replace t: another
+// refresh token of the same account that the session never moved on from,
+// issued no earlier unless t is dead. (SimpleJWT's iat has whole seconds: a
+// rotation in t's second carries t's iat.)
+func (t *Token) replacedBy(o *Token) bool {
+	return o.refresh != "" && o.refresh != t.refresh && !otherAccount(o, t) &&
+		!slices.Contains(t.spent, sha256.Sum256([]byte(o.refresh))) &&
+		(t.dead != nil || !o.iat.IsZero() && !t.iat.IsZero() && !o.iat.Before(t.iat))
 }
-
-// Refresh returns the refresh token.
-func (t *Token) Refresh() string { return t.refresh }
