@@ -219,7 +219,7 @@ func (s *Session) commit(f *flight) {
 			// A 401 started this refresh: if the new token gets one too, the
 			// next refresh waits, longer each time in a row.
 			next.rejectRun = f.base.rejectRun + 1
-			next.holdUntil = holdAfter401(next.received, next.rejectRun, next.life())
+			next.holdUntil = holdAfter401(next.received, next.rejectRun, next.life)
 		}
 		s.cur.Store(next)
 		f.tok = next
@@ -229,7 +229,7 @@ func (s *Session) commit(f *flight) {
 			next.retryAt = now.Add(rereadEvery)
 		} else {
 			next.failures++
-			next.retryAt = now.Add(retryAfter(next.failures, f.from.life()))
+			next.retryAt = now.Add(retryAfter(next.failures, f.from.life))
 		}
 		if f.dead != nil && next.dead == nil {
 			next.dead = f.dead // good until the access token expires

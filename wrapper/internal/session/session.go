@@ -12,14 +12,13 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Store keeps the pair: wrapper.TokenStore.
+// Store keeps the pair (wrapper.TokenStore). A Locker is a store that
+// processes share (wrapper.TokenLocker); one whose lock is a lease that
+// lapses has a LeaseTTL() time.Duration method too.
 type Store interface {
 	Load(ctx context.Context) (*oauth2.Token, error)
 	Save(ctx context.Context, tok *oauth2.Token) error
 }
-
-// Locker is a [Store] that processes share: wrapper.TokenLocker. One whose
-// lock is a lease that lapses also has a LeaseTTL() time.Duration method.
 type Locker interface {
 	Lock(ctx context.Context) (unlock func(), err error)
 }
@@ -81,7 +80,8 @@ func New(ctx context.Context, cfg Config, given Pair) (*Session, error) {
 		if err != nil {
 			return nil, err
 		}
-		if c := s.stored(tok); c != nil && newer(c, t) {
+		// The newer refresh token wins (an unreadable iat is never newer).
+		if c := s.stored(tok); c != nil && (t.refresh == "" || c.iat.After(t.iat) && !t.iat.IsZero()) {
 			if otherAccount(c, t) {
 				return nil, ErrOtherAccount
 			}

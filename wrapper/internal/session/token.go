@@ -34,6 +34,7 @@ type Token struct {
 	expiry            time.Time // the access token's; zero if unknown
 	staleAt, expireAt time.Time // zero: never
 	received          time.Time
+	life              time.Duration       // expireAt - received; 0 if unknown
 	iat               time.Time           // the refresh token's; zero if unreadable
 	user              string              // the refresh token's user_id
 	gen               uint64              // Set's count: a flight of an earlier gen is void
@@ -60,9 +61,11 @@ func (s *Session) newToken(p Pair, now time.Time, fromRefresh bool, u float64) *
 	if c, err := claims.Parse(p.Access); err == nil {
 		t.expiry = c.Expiry
 	}
-	t.staleAt, t.expireAt = refreshTimes(t.expiry, now, s.cfg.Margin, fromRefresh, u)
+	if t.staleAt, t.expireAt = refreshTimes(t.expiry, now, s.cfg.Margin, fromRefresh, u); !t.expireAt.IsZero() {
+		t.life = t.expireAt.Sub(now)
+	}
 	if fromRefresh {
-		t.holdUntil = holdAfter401(now, 0, t.life())
+		t.holdUntil = holdAfter401(now, 0, t.life)
 	}
 	if p.Access != "" {
 		t.Header = s.cfg.Scheme + " " + p.Access
@@ -79,14 +82,6 @@ func (t *Token) phase(now time.Time) int {
 		return stale
 	}
 	return fresh
-}
-
-// life is how long the access token lived when received; 0 if unknown.
-func (t *Token) life() time.Duration {
-	if t.expireAt.IsZero() {
-		return 0
-	}
-	return t.expireAt.Sub(t.received)
 }
 
 // Refresh returns the refresh token.
@@ -107,12 +102,6 @@ func (t *Token) successor(next, from *Token) {
 		}
 	}
 	next.spent = next.spent[max(0, len(next.spent)-8):]
-}
-
-// newer reports whether a's refresh token was issued after b's; unreadable
-// times are never newer, except than no token.
-func newer(a, b *Token) bool {
-	return b.refresh == "" && a.refresh != "" || !a.iat.IsZero() && !b.iat.IsZero() && a.iat.After(b.iat)
 }
 
 func otherAccount(a, b *Token) bool { return a.user != "" && b.user != "" && a.user != b.user }
