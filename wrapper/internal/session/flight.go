@@ -102,20 +102,19 @@ func (s *Session) obtain(ctx context.Context, f *flight, unlock func()) {
 	switch {
 	case err != nil:
 		f.err = err
-		return
 	case stored != nil && (f.base.dead != nil || stored.phase(s.now()) == fresh):
 		f.next, f.adopted = stored, true
-		return
-	case stored != nil:
-		f.from = stored // another process refreshed it: refresh theirs
-	case f.base.dead != nil && s.cfg.Login == nil:
-		f.err, f.idle = f.base.dead, true
-		return
+	case stored == nil && f.base.dead != nil:
+		if f.err, f.idle = f.base.dead, true; s.cfg.Login != nil {
+			s.login(ctx, f)
+		}
+	default:
+		f.from = cmp.Or(stored, f.base) // a stored pair is another process's rotation: refresh it
+		s.refresh(ctx, f, foreign, unlock)
 	}
-	if f.from.dead != nil {
-		s.login(ctx, f)
-		return
-	}
+}
+
+func (s *Session) refresh(ctx context.Context, f *flight, foreign bool, unlock func()) {
 	p, err := s.cfg.Refresh(ctx, f.from.refresh)
 	if err == nil {
 		p.Refresh = cmp.Or(p.Refresh, f.from.refresh)
@@ -130,8 +129,7 @@ func (s *Session) obtain(ctx context.Context, f *flight, unlock func()) {
 			unlock()
 			stored = s.await(ctx, f.from)
 		}
-		if stored != nil {
-			f.next, f.adopted = stored, true
+		if f.next, f.adopted = stored, stored != nil; f.adopted {
 			return
 		}
 		if foreign = foreign || other; foreign {
@@ -195,7 +193,7 @@ func (s *Session) login(ctx context.Context, f *flight) {
 	if err == nil && p.Access == "" && p.Refresh == "" {
 		err = errors.New("no tokens")
 	}
-	if f.login, f.err = true, nil; err != nil {
+	if f.login, f.idle, f.err = true, false, nil; err != nil {
 		f.err = fmt.Errorf("wrapper: logging in: %w", err)
 		return
 	}

@@ -8,24 +8,21 @@ import (
 // When to refresh: from the access token's exp and the time the session
 // received it, never from iat, which SimpleJWT copies from the refresh token.
 const (
-	// minTokenAge: a token from a refresh is used this long even if the
-	// server rejects it, or one refused on arrival would make every request
-	// refresh.
-	minTokenAge = time.Second
-	// backgroundDelay lets the calls that found the token stale go first.
-	backgroundDelay = 10 * time.Millisecond
+	minTokenAge     = time.Second           // a refreshed token's least use, even if refused: see refreshTimes
+	backgroundDelay = 10 * time.Millisecond // lets the calls that found a token stale go first
+	rereadEvery     = time.Second           // a dead session's reads of its store
+	flightTimeout   = time.Minute           // beyond the grace period
 	// A failed refresh waits retryFloor, doubled each time up to retryCap;
 	// tokens that live under 16 s scale both down, to minRetry at least.
 	retryFloor, retryCap, minRetry = time.Second, 30 * time.Second, 100 * time.Millisecond
-	rereadEvery                    = time.Second // a dead session's reads of its store
-	flightTimeout                  = time.Minute // beyond the grace period
-	saveTries                      = 10          // retries of a failed save
 )
 
 // refreshTimes returns when a token expiring at exp, received at received,
 // turns stale and expires (zero: never; the server's 401 decides). The
 // window is margin, at most half the life left; u in [0, 1] places the
-// refresh point in its first half, to spread sessions that share an exp.
+// refresh point in its first half, to spread sessions that share an exp. A
+// token fromRefresh is used for minTokenAge at least, or one due or refused
+// on arrival would make every request refresh.
 func refreshTimes(exp, received time.Time, margin time.Duration, fromRefresh bool, u float64) (staleAt, expireAt time.Time) {
 	if exp.IsZero() {
 		return time.Time{}, time.Time{}

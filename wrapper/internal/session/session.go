@@ -128,25 +128,10 @@ func (s *Session) Peek() *Token {
 // renew returns a usable token newer than t, which expired or was refused.
 func (s *Session) renew(ctx context.Context, t *Token) (*Token, error) {
 	for range 3 {
-		now := s.now()
-		s.mu.Lock()
-		cur, f := s.cur.Load(), s.flight.Load()
-		switch {
-		case cur != t && cur.phase(now) != expired:
-			s.mu.Unlock()
-			return cur, nil
-		case f != nil:
-		case cur.err != nil && now.Before(cur.retryAt): // a failing server is not asked at request rate
-			s.mu.Unlock()
-			return nil, cur.err
-		case cur.dead != nil && s.cfg.Login == nil && s.cfg.Store == nil:
-			s.mu.Unlock()
-			return nil, cur.dead
-		default:
-			f = s.start(cur, false)
+		f, cur, err := s.fly(t, false)
+		if f == nil {
+			return cur, err
 		}
-		f.join()
-		s.mu.Unlock()
 		if err := f.wait(ctx); err != nil || f.tok == nil {
 			return nil, cmp.Or(err, f.err)
 		}
@@ -155,6 +140,34 @@ func (s *Session) renew(ctx context.Context, t *Token) (*Token, error) {
 		}
 	}
 	return nil, errors.New("wrapper: no valid access token after three refreshes")
+}
+
+// fly returns the flight, joined, that replaces t, the current token or an
+// older one: the flight in progress, or a new one unless a failure asks to
+// wait or a dead session has nowhere to look. Without a flight, it returns
+// the answer instead: a newer usable token, or an error. force starts a
+// flight for a t that is still valid, if t's refresh token is the current
+// one (else it returns nothing).
+func (s *Session) fly(t *Token, force bool) (*flight, *Token, error) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, f := s.cur.Load(), s.flight.Load()
+	switch {
+	case force && (cur.refresh != t.refresh || cur.dead != nil):
+		return nil, nil, nil
+	case !force && cur != t && cur.phase(now) != expired:
+		return nil, cur, nil
+	case f != nil:
+	case !force && cur.err != nil && now.Before(cur.retryAt): // a failing server is not asked at request rate
+		return nil, nil, cur.err
+	case !force && cur.dead != nil && s.cfg.Login == nil && s.cfg.Store == nil:
+		return nil, nil, cur.dead
+	default:
+		f = s.start(cur, false)
+	}
+	f.join()
+	return f, nil, nil
 }
 
 // Rejected answers a 401 for t: nil and no error when the 401 is the
@@ -182,10 +195,11 @@ func (s *Session) Set(ctx context.Context, p Pair) error {
 	t.gen = s.cur.Load().gen + 1
 	s.cur.Store(t)
 	s.mu.Unlock()
-	if s.cfg.Store != nil {
-		if err := s.cfg.Store.Save(ctx, t.pair()); err != nil {
-			return fmt.Errorf("wrapper: saving tokens: %w", err)
-		}
+	if s.cfg.Store == nil {
+		return nil
+	}
+	if err := s.cfg.Store.Save(ctx, t.pair()); err != nil {
+		return fmt.Errorf("wrapper: saving tokens: %w", err)
 	}
 	return nil
 }
@@ -194,25 +208,19 @@ func (s *Session) Set(ctx context.Context, p Pair) error {
 // a flight in progress; ok is false otherwise. A refresh that Set overtook
 // still answers with what it got for refresh.
 func (s *Session) RefreshNow(ctx context.Context, refresh string) (next *Token, rotated, ok bool, err error) {
-	for {
-		s.mu.Lock()
-		cur, f := s.cur.Load(), s.flight.Load()
-		if refresh == "" || cur.refresh != refresh || cur.dead != nil {
-			s.mu.Unlock()
-			return nil, false, false, nil
-		}
+	for refresh != "" {
+		f, _, _ := s.fly(&Token{refresh: refresh}, true)
 		if f == nil {
-			f = s.start(cur, false)
+			break
 		}
-		f.join()
-		s.mu.Unlock()
 		if err := f.wait(ctx); err != nil {
 			return nil, false, true, err
 		}
-		if f.base.gen == cur.gen && f.base.refresh == refresh {
+		if f.base.refresh == refresh {
 			return f.next, f.next != nil && f.next.refresh != refresh, true, f.err
 		}
 	}
+	return nil, false, false, nil
 }
 
 // Wait waits for a flight in progress, so that a rotated pair reaches the
