@@ -106,9 +106,10 @@ func New(opts ...Option) (*Client, error) {
 	// One pipeline for every request: the User-Agent, the session's token
 	// and its 401 replay, the retries, the transport. The session's own
 	// refreshes take it without the token.
-	plainHC, authHC := *hc, *hc
-	plainHC.Transport = &transport{next: retries, ua: cfg.userAgent}
-	authHC.Transport = plainHC.Transport
+	ua := headerValue(cfg.userAgent)
+	plainHC, authHC, apiHC := *hc, *hc, *hc
+	plainHC.Transport = &transport{next: retries, ua: ua, owned: true}
+	authHC.Transport, apiHC.Transport = &transport{next: retries, ua: ua}, plainHC.Transport
 	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(&plainHC)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
@@ -121,10 +122,13 @@ func New(opts ...Option) (*Client, error) {
 		if err := c.startSession(&cfg); err != nil {
 			return nil, err
 		}
-		authHC.Transport = &transport{next: retries, ua: cfg.userAgent, s: c.session, scope: newAuthScope(c.baseURL), token: c.token}
+		auth := transport{next: retries, ua: ua, s: c.session, scope: newAuthScope(c.baseURL), token: c.token}
+		owned := auth
+		owned.owned = true
+		authHC.Transport, apiHC.Transport = &auth, &owned
 	}
 	c.hc = &authHC
-	if c.api, err = api.NewClientWithResponses(c.baseURL, api.WithHTTPClient(c.hc)); err != nil {
+	if c.api, err = api.NewClientWithResponses(c.baseURL, api.WithHTTPClient(&apiHC)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
 	return c, nil

@@ -22,12 +22,16 @@ import (
 // transport is the one pipeline of every request of [Client.HTTPClient]
 // and of [Client.API], in this order: the URL must be absolute; the
 // User-Agent; the session's token, and the replay after a 401 (see
-// [Client.HTTPClient]); then next, the retries and the transport. As a
-// RoundTripper must, it sends a copy of a request it changes, and closes
+// [Client.HTTPClient]); then next, the retries and the transport. It closes
 // the request's body on every error.
 type transport struct {
-	next  http.RoundTripper // never nil
-	ua    string
+	next http.RoundTripper // never nil
+	ua   []string          // the User-Agent header's value, shared (see headerValue)
+	// owned says the requests are the generated client's, which builds one
+	// for each call and never looks at it again: their headers are set in
+	// place. Other requests are the caller's: as a RoundTripper must, the
+	// pipeline sends a copy of one it changes.
+	owned bool
 	s     *session.Session // nil: no token
 	scope *authScope       // which requests get the token; nil when s is
 	// token is the session's Token, whose error says when it waited for
@@ -47,8 +51,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	out := req
 	if _, ok := req.Header["User-Agent"]; !ok {
-		out = req.Clone(req.Context())
-		out.Header.Set("User-Agent", t.ua)
+		out = t.editable(req, out)
+		out.Header["User-Agent"] = t.ua
 	}
 	if t.s == nil {
 		return t.next.RoundTrip(out)
@@ -80,7 +84,9 @@ func (t *transport) withToken(req, out *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := t.next.RoundTrip(authorized(req, out, tok.Header))
+	out = t.editable(req, out)
+	out.Header["Authorization"] = tok.Header
+	resp, err := t.next.RoundTrip(out)
 	if err != nil {
 		return nil, scrubError(err, tok.Access) // net/http may quote what the server sent
 	}
@@ -101,22 +107,26 @@ func (t *transport) withToken(req, out *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	replay.Header.Set("Authorization", next.Header)
+	replay.Header["Authorization"] = next.Header
 	if resp, err = t.next.RoundTrip(replay); err != nil {
 		return nil, scrubError(err, next.Access)
 	}
 	return resp, nil
 }
 
-// authorized returns out with the Authorization header: out itself if it
-// is already a copy of req, else a copy.
-func authorized(req, out *http.Request, header string) *http.Request {
-	if out == req {
-		out = req.Clone(req.Context())
+// editable returns out, req itself or a copy of it, as a request whose
+// headers may be set: out, unless it is req and req is not owned.
+func (t *transport) editable(req, out *http.Request) *http.Request {
+	if out == req && !t.owned {
+		return req.Clone(req.Context())
 	}
-	out.Header.Set("Authorization", header)
 	return out
 }
+
+// headerValue returns v as a header value slice of capacity one, to share
+// among requests: a header that costs no allocation. An append copies it,
+// and nothing in net/http writes into it.
+func headerValue(v string) []string { return []string{v}[:1:1] }
 
 // maxRefreshBody is the longest refresh request body the session reads to
 // find out whose refresh token it carries; a longer one is sent as it is.

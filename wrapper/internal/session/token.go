@@ -27,7 +27,7 @@ const (
 // modified, copied to change.
 type Token struct {
 	Access string        // "" if the session has none
-	Header string        // the Authorization header for Access
+	Header []string      // the Authorization header's value, shared: never modify it
 	OAuth  *oauth2.Token // Access, shared by every caller
 
 	refresh           string
@@ -68,7 +68,7 @@ func (s *Session) newToken(p Pair, now time.Time, fromRefresh bool, u float64) *
 		t.holdUntil = holdAfter401(now, 0, t.life)
 	}
 	if p.Access != "" {
-		t.Header = s.cfg.Scheme + " " + p.Access
+		t.Header = []string{s.cfg.Scheme + " " + p.Access}[:1:1] // an append copies it
 		t.OAuth = &oauth2.Token{AccessToken: p.Access, TokenType: s.cfg.Scheme, Expiry: t.expiry}
 	}
 	return t

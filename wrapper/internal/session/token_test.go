@@ -20,7 +20,7 @@ func TestLifetimeIgnoresIat(t *testing.T) {
 	tok := s.newToken(Pair{Access: loginTwoMinutesAgo, Refresh: "r"}, now, true, 0)
 	assert.True(t, tok.staleAt.After(now.Add(2*time.Second)), "a 5 s token is fresh for its first half at least: staleAt %v after receipt", tok.staleAt.Sub(now))
 	assert.Equal(t, fresh, tok.phase(now.Add(time.Second)))
-	assert.Equal(t, "Bearer "+loginTwoMinutesAgo, tok.Header)
+	assert.Equal(t, []string{"Bearer " + loginTwoMinutesAgo}, tok.Header)
 }
 
 // TestJitterSpreadsRefreshes: sessions holding tokens with the same exp
