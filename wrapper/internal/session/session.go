@@ -149,6 +149,10 @@ func (s *Session) renew(ctx context.Context, t *Token) (*Token, error) {
 // flight for a t that is still valid, if t's refresh token is the current
 // one (else it returns nothing).
 func (s *Session) fly(t *Token, force bool) (*flight, *Token, error) {
+	if f := s.flight.Load(); f != nil && f.base == t && !force {
+		f.join() // the burst of callers of an expired token takes no lock
+		return f, nil, nil
+	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
