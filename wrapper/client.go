@@ -2,10 +2,8 @@ package wrapper
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aisquare-studio/aisquare-go/api"
+	"github.com/aisquare-studio/aisquare-go/internal/redact"
 	"github.com/aisquare-studio/aisquare-go/wrapper/internal/session"
 )
 
@@ -268,7 +267,7 @@ func (c *Client) refresh(ctx context.Context, refresh string) (*api.TokenRefresh
 	}
 	tok, err := c.postRefresh(ctx, refresh)
 	if err != nil {
-		return nil, scrubError(err, refresh)
+		return nil, redact.Error(err, maxErrorMessage, refresh)
 	}
 	return tok, nil
 }
@@ -302,41 +301,4 @@ func (c *Client) postRefresh(ctx context.Context, refresh string) (*api.TokenRef
 		return nil, newMalformed(resp, `no "access" token`, nil)
 	}
 	return &tok, nil
-}
-
-// decodeResponse reads resp's body, maps a status outside 2xx to an
-// [*APIError] without secrets, and decodes a 2xx JSON body into v. A body
-// cut short is an answer lost.
-func (c *Client) decodeResponse(resp *http.Response, v any, secrets ...string) error {
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	tooLarge := errors.Is(err, ErrResponseTooLarge)
-	if err != nil && !tooLarge {
-		return &lostError{op: fmt.Sprintf("%s: %d %s: reading body", where(resp), resp.StatusCode, http.StatusText(resp.StatusCode)), err: err}
-	}
-	if err := checkResponse(resp, body, secrets...); err != nil {
-		return err
-	}
-	if tooLarge {
-		return newMalformed(resp, "body too long", err) // matches ErrResponseTooLarge too
-	}
-	if len(body) == 0 {
-		return newMalformed(resp, "empty body", nil)
-	}
-	ct := resp.Header.Get("Content-Type")
-	if !isJSON(ct) {
-		return newMalformed(resp, fmt.Sprintf("content type %q, want application/json", ct), nil)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return newMalformed(resp, "invalid JSON", err)
-	}
-	return nil
-}
-
-// isJSON reports whether a Content-Type is application/json or a +json type,
-// with any parameters. (mime.ParseMediaType would allocate on every refresh.)
-func isJSON(contentType string) bool {
-	mediaType, _, _ := strings.Cut(contentType, ";")
-	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
-	return mediaType == "application/json" || strings.HasPrefix(mediaType, "application/") && strings.HasSuffix(mediaType, "+json")
 }

@@ -1,8 +1,6 @@
 package wrapper
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -10,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -117,51 +114,6 @@ type APIError struct {
 // represent: the client does not wait for it, and returns the answer.
 const RetryAfterTooLong = time.Duration(math.MaxInt64)
 
-// CheckResponse returns nil for a 2xx response and an [*APIError] for any
-// other, with body the response body already read. The error carries no
-// token: the server's text in it (Detail, Code, Fields) has the request's
-// own token and anything shaped like a JWT replaced by "[REDACTED]",
-// control characters removed, and a bounded length. It serves every endpoint:
-// the generated client returns a nil error for 4xx and 5xx, so check each
-// response it returns ([OK] does it in one expression):
-//
-//	resp, err := c.API().RefreshCreateWithResponse(ctx, body)
-//	if err != nil {
-//		return err
-//	}
-//	if err := wrapper.CheckResponse(resp.HTTPResponse, resp.Body); err != nil {
-//		return err
-//	}
-func CheckResponse(resp *http.Response, body []byte) error {
-	return checkResponse(resp, body)
-}
-
-// checkResponse is [CheckResponse], and replaces secrets too, such as the
-// refresh token in the request's body.
-func checkResponse(resp *http.Response, body []byte, secrets ...string) error {
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil
-	}
-	e := &APIError{
-		StatusCode:  resp.StatusCode,
-		ContentType: resp.Header.Get("Content-Type"),
-	}
-	if resp.Request != nil {
-		e.Method = resp.Request.Method
-		e.Path = redact.Text(resp.Request.URL.Path, maxErrorText)
-		if auth := resp.Request.Header.Get("Authorization"); auth != "" {
-			_, cred, _ := strings.Cut(auth, " ")
-			secrets = append(secrets, cred)
-		}
-	}
-	e.Body = redact.Bytes(body[:min(len(body), maxErrorBody)], secrets...)
-	e.Body = bytes.Clone(e.Body[:min(len(e.Body), maxErrorBody)])
-	e.Detail, e.Code, e.Fields = parseErrorBody(body, secrets)
-	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
-	e.RequestID = requestID(resp.Header)
-	return e
-}
-
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "wrapper: %s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
@@ -234,82 +186,6 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// parseErrorBody reads the error shapes of Django REST Framework:
-// {"detail": "...", "code": "..."}, a validation body of field names to
-// messages, and a bare list of messages. Anything else yields zero values.
-// Every string it returns is cleaned by [clean].
-func parseErrorBody(body []byte, secrets []string) (detail, code string, fields map[string][]string) {
-	var list []string
-	if json.Unmarshal(body, &list) == nil {
-		return clean(strings.Join(list, " "), secrets), "", nil
-	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(body, &obj) != nil {
-		return "", "", nil
-	}
-	for _, key := range slices.Sorted(maps.Keys(obj)) {
-		msgs, ok := stringOrList(obj[key])
-		if !ok {
-			continue // nested objects, such as SimpleJWT's "messages"
-		}
-		switch key {
-		case "detail":
-			detail = clean(strings.Join(msgs, " "), secrets)
-		case "code":
-			code = clean(strings.Join(msgs, " "), secrets)
-		default:
-			if len(fields) == maxErrorFields {
-				continue
-			}
-			if fields == nil {
-				fields = make(map[string][]string)
-			}
-			cleaned := make([]string, 0, min(len(msgs), maxFieldMessages))
-			for _, m := range msgs[:min(len(msgs), maxFieldMessages)] {
-				cleaned = append(cleaned, clean(m, secrets))
-			}
-			fields[clean(key, secrets)] = cleaned
-		}
-	}
-	return detail, code, fields
-}
-
-// clean makes a server's text fit for an error message (see [CheckResponse]).
-func clean(s string, secrets []string) string {
-	return redact.Text(s, maxErrorText, secrets...)
-}
-
-func stringOrList(raw json.RawMessage) ([]string, bool) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return []string{s}, true
-	}
-	var list []string
-	if json.Unmarshal(raw, &list) == nil {
-		return list, true
-	}
-	return nil, false
-}
-
-// parseRetryAfter reads a Retry-After value, in seconds or as an HTTP date.
-// A number of seconds too large for a time.Duration is [RetryAfterTooLong].
-func parseRetryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	v = strings.TrimSpace(v)
-	if secs, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
-		if err != nil || secs > uint64(math.MaxInt64/time.Second) {
-			return RetryAfterTooLong
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(timeNow()), 0)
-	}
-	return 0
-}
-
 // malformedError is a 2xx response the SDK cannot use.
 type malformedError struct {
 	where  string // method and path
@@ -369,28 +245,3 @@ type notSentError struct {
 func (e *notSentError) Error() string { return "wrapper: " + e.reason + ": " + e.err.Error() }
 
 func (e *notSentError) Unwrap() error { return e.err }
-
-// scrubError returns err with a message fit to show: net/http's errors can quote
-// what a server sent (a malformed status line, say), which may echo a
-// token. An [*APIError] is clean already, and comes back as it is.
-func scrubError(err error, secrets ...string) error {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) && err == error(apiErr) {
-		return err
-	}
-	msg := redact.Text(err.Error(), maxErrorMessage, secrets...)
-	if msg == err.Error() {
-		return err
-	}
-	return &scrubbedError{msg: msg, err: err}
-}
-
-// scrubbedError is an error whose message was cleaned by [scrubError].
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-
-func (e *scrubbedError) Unwrap() error { return e.err }

@@ -20,32 +20,6 @@ import (
 // "off" logs nothing. Any other value makes [New] fail.
 const LogEnv = "AISQUARE_LOG"
 
-// WithLogger sends the client's log records to l. It overrides [LogEnv];
-// it must not be nil (to log nothing, pass a logger whose handler is
-// [slog.DiscardHandler]).
-//
-// At [slog.LevelDebug], one record for every attempt of every request, each
-// retry and each refresh included: method, path (never the query), status
-// or error, duration, attempt number, the wait before the next attempt if
-// there is one, whether the request carried an Authorization header, and
-// the response's request ID. At [slog.LevelInfo], every refresh of the
-// session's token. At [slog.LevelWarn], a refresh that failed, a session
-// whose refresh token was rejected, and retries given up or stopped by the
-// retry budget (see [DefaultMaxRetries]).
-//
-// No record carries a token, a password, a request or response body, or a
-// query value. Without a logger, the client makes no record and reads no
-// clock for one.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("wrapper: invalid logger: nil")
-		}
-		c.logger = l
-		return nil
-	}
-}
-
 // Log messages, one for each kind of record.
 const (
 	msgAttempt     = "aisquare: request attempt"
@@ -225,27 +199,7 @@ func resultAttr(req *http.Request, resp *http.Response, err error) slog.Attr {
 	return slog.Int("status", resp.StatusCode)
 }
 
-// errorAttr is err's message, redacted: see [scrub].
+// errorAttr is err's message, redacted: see [redact.Request].
 func errorAttr(err error, req *http.Request) slog.Attr {
-	return slog.String("error", scrub(err.Error(), req))
-}
-
-// scrub removes from msg what a record must never carry, should an error
-// hold it: the query string and the Authorization credentials of req (if
-// not nil), URL user information, and anything shaped like a JSON Web
-// Token or a bearer credential (see [redact.Secrets]). The SDK's own errors
-// carry none of these; a transport or a server message might.
-func scrub(msg string, req *http.Request) string {
-	if req != nil {
-		if q := req.URL.RawQuery; q != "" {
-			msg = strings.ReplaceAll(msg, q, redact.Placeholder) // short queries too
-		}
-		if _, cred, ok := strings.Cut(req.Header.Get("Authorization"), " "); ok && cred != "" {
-			msg = strings.ReplaceAll(msg, cred, redact.Placeholder)
-		}
-		if req.URL.User != nil {
-			msg = strings.ReplaceAll(msg, req.URL.User.String(), redact.Placeholder)
-		}
-	}
-	return redact.Secrets(msg)
+	return slog.String("error", redact.Request(err.Error(), req))
 }

@@ -149,7 +149,7 @@ func parseBaseURL(raw string) (string, error) {
 		}
 		return "", fmt.Errorf("wrapper: invalid base URL: %s", redact.Text(err.Error(), 200))
 	}
-	shown := showURL(u)
+	shown := redact.URL(u)
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
 		return "", fmt.Errorf("wrapper: invalid base URL %q: scheme must be http or https", shown)
@@ -163,16 +163,6 @@ func parseBaseURL(raw string) (string, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u.String(), nil
-}
-
-// showURL returns u without credentials, query and fragment, fit for an
-// error message.
-func showURL(u *url.URL) string {
-	shown := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
-	if u.Opaque != "" {
-		shown = url.URL{Scheme: u.Scheme, Opaque: "…"}
-	}
-	return redact.Text(shown.String(), 200)
 }
 
 // WithTokens starts a session: every request through [Client.API] and
@@ -305,6 +295,32 @@ func WithMaxResponseBytes(n int64) Option {
 func WithInsecureHTTP() Option {
 	return func(c *config) error {
 		c.insecure = true
+		return nil
+	}
+}
+
+// WithLogger sends the client's log records to l. It overrides [LogEnv];
+// it must not be nil (to log nothing, pass a logger whose handler is
+// [slog.DiscardHandler]).
+//
+// At [slog.LevelDebug], one record for every attempt of every request, each
+// retry and each refresh included: method, path (never the query), status
+// or error, duration, attempt number, the wait before the next attempt if
+// there is one, whether the request carried an Authorization header, and
+// the response's request ID. At [slog.LevelInfo], every refresh of the
+// session's token. At [slog.LevelWarn], a refresh that failed, a session
+// whose refresh token was rejected, and retries given up or stopped by the
+// retry budget (see [DefaultMaxRetries]).
+//
+// No record carries a token, a password, a request or response body, or a
+// query value. Without a logger, the client makes no record and reads no
+// clock for one.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("wrapper: invalid logger: nil")
+		}
+		c.logger = l
 		return nil
 	}
 }

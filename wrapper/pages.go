@@ -3,12 +3,13 @@ package wrapper
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
 // page is a page of Django REST Framework's PageNumberPagination:
@@ -56,7 +57,7 @@ func Pages[T any, R Response](ctx context.Context, c *Client, first func(context
 		fetched := map[string]int{pageKey(current): 1}
 		for n := 1; ; n++ {
 			if p.Results == nil {
-				yield(zero, fmt.Errorf("%w: %s: no \"results\": not a paginated list", ErrMalformedResponse, redactURL(current)))
+				yield(zero, fmt.Errorf("%w: %s: no \"results\": not a paginated list", ErrMalformedResponse, redact.RawURL(current)))
 				return
 			}
 			for _, item := range *p.Results {
@@ -78,7 +79,7 @@ func Pages[T any, R Response](ctx context.Context, c *Client, first func(context
 			}
 			if seen, ok := fetched[pageKey(next)]; ok {
 				yield(zero, fmt.Errorf("%w: %s: the next page of page %d is page %d again: the \"next\" links cycle",
-					ErrMalformedResponse, redactURL(next), n, seen))
+					ErrMalformedResponse, redact.RawURL(next), n, seen))
 				return
 			}
 			fetched[pageKey(next)] = n + 1
@@ -117,7 +118,7 @@ func (c *Client) resolve(current, next string) (string, error) {
 	}
 	abs := ref.String()
 	if !c.within(abs) {
-		return "", fmt.Errorf("wrapper: next page %s is not under the base URL %s: not followed", redactURL(abs), c.baseURL)
+		return "", fmt.Errorf("wrapper: next page %s is not under the base URL %s: not followed", redact.RawURL(abs), c.baseURL)
 	}
 	return abs, nil
 }
@@ -127,12 +128,12 @@ func getPage[T any](ctx context.Context, c *Client, next string) (page[T], error
 	var p page[T]
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
 	if err != nil {
-		return p, fmt.Errorf("wrapper: next page %s: %w", redactURL(next), withoutQuery(err))
+		return p, fmt.Errorf("wrapper: next page %s: %w", redact.RawURL(next), redact.URLError(err))
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return p, withoutQuery(err)
+		return p, redact.URLError(err)
 	}
 	return p, c.decodeResponse(resp, &p)
 }
@@ -147,23 +148,4 @@ func (c *Client) within(raw string) bool {
 	base, _ := url.Parse(c.baseURL)
 	prefix := strings.TrimSuffix(base.Path, "/") + "/"
 	return u.Scheme == base.Scheme && u.Host == base.Host && strings.HasPrefix(u.Path, prefix)
-}
-
-// withoutQuery returns err with the URL a [*url.Error] in it repeats whole
-// cut to [redactURL]'s: a page's query may carry anything.
-func withoutQuery(err error) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		urlErr.URL = redactURL(urlErr.URL)
-	}
-	return err
-}
-
-// redactURL is raw without its query, which may carry anything.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return showURL(u)
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/aisquare-studio/aisquare-go/api"
+	"github.com/aisquare-studio/aisquare-go/internal/redact"
 	"github.com/aisquare-studio/aisquare-go/wrapper/internal/session"
 )
 
@@ -88,7 +89,7 @@ func (t *transport) withToken(req, out *http.Request) (*http.Response, error) {
 	out.Header["Authorization"] = tok.Header
 	resp, err := t.next.RoundTrip(out)
 	if err != nil {
-		return nil, scrubError(err, tok.Access) // net/http may quote what the server sent
+		return nil, redact.Error(err, maxErrorMessage, tok.Access) // net/http may quote what the server sent
 	}
 	if resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
 		return resp, nil
@@ -109,7 +110,7 @@ func (t *transport) withToken(req, out *http.Request) (*http.Response, error) {
 	}
 	replay.Header["Authorization"] = next.Header
 	if resp, err = t.next.RoundTrip(replay); err != nil {
-		return nil, scrubError(err, next.Access)
+		return nil, redact.Error(err, maxErrorMessage, next.Access)
 	}
 	return resp, nil
 }
