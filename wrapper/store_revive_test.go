@@ -2,6 +2,7 @@ package wrapper_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -41,14 +42,19 @@ func deadService(t *testing.T, srv *simplejwt.Server) (path string) {
 	return path
 }
 
-// loadCounter is a file store that counts its loads.
+// loadCounter is a file store that counts its loads, and fails them while
+// fail is set.
 type loadCounter struct {
 	*wrapper.FileStore
 	loads atomic.Int32
+	fail  atomic.Bool
 }
 
 func (s *loadCounter) Load(ctx context.Context) (*oauth2.Token, error) {
 	s.loads.Add(1)
+	if s.fail.Load() {
+		return nil, errors.New("token file unreadable")
+	}
 	return s.FileStore.Load(ctx)
 }
 
@@ -129,6 +135,40 @@ func TestDeadSessionReadsItsStoreAtMostOnceASecond(t *testing.T) {
 	assert.Zero(t, calls("with a new login saved"), "the store was read again within a second")
 	clock.Advance(time.Second)
 	require.NoError(t, meCtx(ctx, c, srv.URL), "the new login did not revive the session")
+	got, err := c.AccessToken(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, access, got)
+}
+
+// TestDeadSessionStaysDeadWhileItsStoreFails: a dead session that cannot
+// read its store again still answers that its refresh token was rejected,
+// so that its callers know to log in again, and reads the store again a
+// second later, when a new pair there revives it.
+func TestDeadSessionStaysDeadWhileItsStoreFails(t *testing.T) {
+	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true})
+	path := deadService(t, srv)
+	ctx := context.Background()
+	clock := newFakeClock()
+	store := &loadCounter{FileStore: wrapper.NewFileStore(path)}
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokenStore(store), wrapper.WithClock(clock.Now))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	require.ErrorIs(t, meCtx(ctx, c, srv.URL), wrapper.ErrInvalidToken, "the service is not dead")
+
+	clock.Advance(2 * time.Second)
+	store.fail.Store(true)
+	loads := store.loads.Load()
+	err = meCtx(ctx, c, srv.URL)
+	require.ErrorIs(t, err, wrapper.ErrInvalidToken, "a failed read of the store hid the rejection")
+	assert.ErrorContains(t, err, "token file unreadable", "the error does not say why the session was not revived")
+	require.Equal(t, loads+1, store.loads.Load(), "the dead session did not read its store")
+	require.ErrorIs(t, meCtx(ctx, c, srv.URL), wrapper.ErrInvalidToken)
+
+	store.fail.Store(false)
+	access, refresh := srv.Pair(t)
+	setSession(t, path, srv.URL, access, refresh)
+	clock.Advance(time.Second)
+	require.NoError(t, meCtx(ctx, c, srv.URL), "the new login did not revive the session a second after a failed read")
 	got, err := c.AccessToken(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, access, got)
