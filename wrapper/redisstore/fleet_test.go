@@ -29,6 +29,21 @@ func assertNoFailedCall(t *testing.T, r *replica, done event) {
 	assert.Zero(t, done.Blacklisted, "replica %d got %d blacklisted answers", done.PID, done.Blacklisted)
 }
 
+// assertAdoptionsAreNoRefreshes checks that a replica's session reported
+// no more refreshes than the refresh answers it got: a pair it took from
+// the store is reported as adopted, not as a refresh.
+func assertAdoptionsAreNoRefreshes(t *testing.T, r *replica, done event) {
+	t.Helper()
+	var ok int64
+	for _, e := range r.Events() {
+		if e.Ev == "refreshed" && e.Status == http.StatusOK {
+			ok++
+		}
+	}
+	assert.LessOrEqual(t, done.RefreshEvents, ok, "replica %d reported %d refreshes, with %d refresh answers (and %d pairs adopted)",
+		done.PID, done.RefreshEvents, ok, done.Adopted)
+}
+
 // assertStoredPairIsLive refreshes the key's refresh token against api: the
 // fleet left a pair that works, not one it spent.
 func assertStoredPairIsLive(t *testing.T, refresh string, api *simplejwt.Server) {
@@ -59,11 +74,21 @@ func TestFleetOfThreeProcessesSharesOneRotatingRefreshToken(t *testing.T) {
 		fleet = append(fleet, startReplica(t, fleetCfg, run...))
 	}
 
+	var refreshEvents, adopted int64
 	for _, r := range append(fleet, alone) {
-		assertNoFailedCall(t, r, r.wait(t, duration+time.Minute))
+		done := r.wait(t, duration+time.Minute)
+		assertNoFailedCall(t, r, done)
+		assertAdoptionsAreNoRefreshes(t, r, done)
+		if r != alone {
+			refreshEvents += done.RefreshEvents
+			adopted += done.Adopted
+		}
 	}
 	fleetRefreshes, aloneRefreshes := fleetAPI.RefreshRequests(t), aloneAPI.RefreshRequests(t)
 	t.Logf("refresh requests in %v: fleet of 3 replicas %d, one replica alone %d", duration, fleetRefreshes, aloneRefreshes)
+	t.Logf("the fleet's sessions reported %d refreshes and %d pairs adopted from the store", refreshEvents, adopted)
+	assert.Positive(t, adopted, "no replica took a pair another one saved")
+	assert.LessOrEqual(t, refreshEvents, int64(fleetRefreshes), "the fleet reported more refreshes than the server got")
 	require.GreaterOrEqual(t, aloneRefreshes, 5, "3-second tokens over %v were hardly refreshed", duration)
 	assert.LessOrEqual(t, fleetRefreshes, aloneRefreshes+2, "the fleet refreshed more than one replica alone")
 

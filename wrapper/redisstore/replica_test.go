@@ -81,6 +81,10 @@ type event struct {
 	Pair        string `json:"pair"`
 	Valid       bool   `json:"valid"`
 	FailedValid int64  `json:"failed_valid"`
+	// RefreshEvents and Adopted, on "done": the session's own successful
+	// refreshes, and the pairs it took from the store instead.
+	RefreshEvents int64 `json:"refresh_events"`
+	Adopted       int64 `json:"adopted"`
 }
 
 // Time is when the event happened.

@@ -100,6 +100,11 @@ func (s *Session) run(f *flight) {
 func (s *Session) obtain(ctx context.Context, f *flight, unlock func()) {
 	stored, foreign, err := s.fromStore(ctx, f.base)
 	switch {
+	case err != nil && f.base.dead != nil && s.cfg.Login == nil:
+		// Still dead: its callers must learn that, not only that the
+		// store failed, and it reads the store again a second later.
+		f.err, f.idle = fmt.Errorf("%w; looking for a new pair: %w", f.base.dead, err), true
+		return
 	case err != nil:
 		f.err = err
 	case stored != nil && (f.base.dead != nil || stored.phase(s.now()) == fresh):

@@ -7,9 +7,11 @@
 //
 // Events: "ready" once the client is made; "refreshing" when a refresh
 // request is about to be sent (the session holds the lease by then);
-// "refreshed" with the answer's status; "save" with the store's error, if
-// any, and the pair's fingerprint; "fail" for a failed call (the first few),
-// saying whether the replica held a valid access token; "done" with the counts.
+// "refreshed" with the answer's status; "adopted" when the session took a
+// pair from the store instead of refreshing (no refresh request is sent for
+// it); "save" with the store's error, if any, and the pair's fingerprint;
+// "fail" for a failed call (the first few), saying whether the replica held
+// a valid access token; "done" with the counts.
 package main
 
 import (
@@ -47,6 +49,11 @@ type event struct {
 	Failed      int64  `json:"failed,omitempty"`
 	Blacklisted int64  `json:"blacklisted,omitempty"`
 	Refreshes   int64  `json:"refreshes,omitempty"`
+	// RefreshEvents, on "done", counts the session's refresh events of
+	// refreshes it sent that succeeded, and Adopted its events of pairs
+	// taken from the store; no event is both.
+	RefreshEvents int64 `json:"refresh_events,omitempty"`
+	Adopted       int64 `json:"adopted,omitempty"`
 	// Valid, on a "fail", says the replica held an access token that had
 	// not expired; on "done", FailedValid counts such failures.
 	Valid       bool  `json:"valid,omitempty"`
@@ -70,7 +77,7 @@ func emit(e event) {
 
 // counts are the replica's counts, reported in the "done" event.
 var counts struct {
-	calls, failed, failedValid, blacklisted, refreshes atomic.Int64
+	calls, failed, failedValid, blacklisted, refreshes, refreshEvents, adopted atomic.Int64
 }
 
 // validUntil is the latest expiry (Unix milliseconds) of the access tokens
@@ -86,13 +93,16 @@ func main() {
 	pace := flag.Duration("pace", 250*time.Millisecond, "pause between two calls of a caller")
 	leaseTTL := flag.Duration("lease-ttl", redisstore.DefaultLeaseTTL, "the lease's time-to-live")
 	slow := flag.Duration("slow-refresh", 0, "delay before sending each refresh request")
+	pause := flag.Duration("pause-after-refresh", 0,
+		"delay between the first successful refresh answer and the session's use of it, for a test to stop the process in between")
 	flag.Parse()
 
 	rdb := redis.NewClient(&redis.Options{Addr: *addr})
 	defer rdb.Close()
 	store := &reportingStore{redisstore.New(rdb, *key, redisstore.WithLeaseTTL(*leaseTTL))}
-	hc := &http.Client{Transport: &refreshWatcher{base: tokenWatcher{http.DefaultTransport}, delay: *slow}}
-	c, err := wrapper.New(wrapper.WithBaseURL(*baseURL), wrapper.WithTokenStore(store), wrapper.WithHTTPClient(hc))
+	hc := &http.Client{Transport: &refreshWatcher{base: tokenWatcher{http.DefaultTransport}, delay: *slow, pause: *pause}}
+	c, err := wrapper.New(wrapper.WithBaseURL(*baseURL), wrapper.WithTokenStore(store), wrapper.WithHTTPClient(hc),
+		wrapper.WithOnRefresh(onRefresh))
 	if err != nil {
 		emit(event{Ev: "fatal", Err: err.Error()})
 		os.Exit(1)
@@ -115,8 +125,20 @@ func main() {
 	emit(event{
 		Ev: "done", Calls: counts.calls.Load(), Failed: counts.failed.Load(),
 		Blacklisted: counts.blacklisted.Load(), Refreshes: counts.refreshes.Load(),
-		FailedValid: counts.failedValid.Load(),
+		FailedValid: counts.failedValid.Load(), RefreshEvents: counts.refreshEvents.Load(), Adopted: counts.adopted.Load(),
 	})
+}
+
+// onRefresh counts the session's refreshes and adoptions, and reports each
+// adoption: a pair taken from the store is no refresh.
+func onRefresh(ev wrapper.RefreshEvent) {
+	switch {
+	case ev.Adopted:
+		counts.adopted.Add(1)
+		emit(event{Ev: "adopted"})
+	case ev.Err == nil && !ev.Login:
+		counts.refreshEvents.Add(1)
+	}
 }
 
 // call calls the protected route once and counts the outcome.
@@ -181,10 +203,12 @@ func (w tokenWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // refreshWatcher reports each refresh request, after delaying it, and its
-// answer.
+// answer; it holds the first successful answer for pause.
 type refreshWatcher struct {
-	base  http.RoundTripper
-	delay time.Duration
+	base   http.RoundTripper
+	delay  time.Duration
+	pause  time.Duration
+	paused atomic.Bool
 }
 
 func (w *refreshWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -213,6 +237,10 @@ func (w *refreshWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
 		e.Err = "blacklisted"
 	}
 	emit(e)
+	if w.pause > 0 && resp.StatusCode == http.StatusOK && !w.paused.Swap(true) {
+		// The server has rotated the pair, which is in nobody's store yet.
+		time.Sleep(w.pause)
+	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
 }
