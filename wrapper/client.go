@@ -215,7 +215,7 @@ func (c *Client) GoString() string { return c.String() }
 // once a refresh in progress ends.
 func (c *Client) Close() error {
 	if c.session != nil {
-		c.session.Wait()
+		c.session.Close()
 	}
 	if c.store != nil {
 		c.store.close()

@@ -12,8 +12,9 @@ type RefreshEvent struct {
 	// Rotated is true when the server also returned a new refresh token.
 	Rotated bool
 	// Adopted is true when the new pair came from the token store, where
-	// another client or process saved it after its own refresh: this
-	// session sent no refresh.
+	// another client or process saved it after its own refresh. This
+	// session sent no refresh, or one that the server refused or whose
+	// answer was lost.
 	Adopted bool
 	// Login is true when the session logged in (see [WithLogin]).
 	Login bool

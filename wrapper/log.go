@@ -26,7 +26,7 @@ const (
 	msgGaveUp      = "aisquare: retries given up"
 	msgBudget      = "aisquare: retry budget spent, not retried"
 	msgRefreshed   = "aisquare: token refreshed"
-	msgAdopted     = "aisquare: token pair adopted from the store, no refresh sent"
+	msgAdopted     = "aisquare: token pair adopted from the store"
 	msgLoggedIn    = "aisquare: logged in"
 	msgRefreshFail = "aisquare: token refresh failed"
 	msgNotSaved    = "aisquare: token refreshed, but saving it to the store failed"

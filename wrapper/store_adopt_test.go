@@ -17,7 +17,7 @@ import (
 // The messages of a refresh record and of an adoption record.
 const (
 	refreshedMsg = "aisquare: token refreshed"
-	adoptedMsg   = "aisquare: token pair adopted from the store, no refresh sent"
+	adoptedMsg   = "aisquare: token pair adopted from the store"
 )
 
 // exactly returns the records whose message is msg.

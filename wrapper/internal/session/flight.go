@@ -101,10 +101,8 @@ func (s *Session) obtain(ctx context.Context, f *flight, unlock func()) {
 	stored, foreign, err := s.fromStore(ctx, f.base)
 	switch {
 	case err != nil && f.base.dead != nil && s.cfg.Login == nil:
-		// Still dead: its callers must learn that, not only that the
-		// store failed, and it reads the store again a second later.
+		// Still dead, which its callers must learn; it reads again in a second.
 		f.err, f.idle = fmt.Errorf("%w; looking for a new pair: %w", f.base.dead, err), true
-		return
 	case err != nil:
 		f.err = err
 	case stored != nil && (f.base.dead != nil || stored.phase(s.now()) == fresh):
@@ -183,6 +181,8 @@ func (s *Session) await(ctx context.Context, base *Token) *Token {
 	for end := time.Now().Add(s.grace); time.Now().Before(end) && s.cur.Load().gen == base.gen; {
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-s.stop: // Close does not wait for the grace period
 			return nil
 		case <-time.After(min(s.grace/20, time.Second)):
 		}

@@ -206,7 +206,7 @@ func newSession(t *testing.T, srv *server, given Pair, edit func(*Config)) (*Ses
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Wait)
+	t.Cleanup(s.Close)
 	return s, evs
 }
 

@@ -60,6 +60,8 @@ type Session struct {
 	grace  time.Duration // how long a rejected stored token waits for a newer pair
 	cur    atomic.Pointer[Token]
 	flight atomic.Pointer[flight] // set under mu
+	stop   chan struct{}          // closed by Close
+	close  func()
 	mu     sync.Mutex
 	saveMu sync.Mutex
 }
@@ -67,7 +69,8 @@ type Session struct {
 // New starts a session with the newer (by iat) of given and the store's
 // pair; on a tie given, which it then saves.
 func New(ctx context.Context, cfg Config, given Pair) (*Session, error) {
-	s := &Session{cfg: cfg, now: cfg.Now}
+	s := &Session{cfg: cfg, now: cfg.Now, stop: make(chan struct{})}
+	s.close = sync.OnceFunc(func() { close(s.stop) })
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -227,9 +230,11 @@ func (s *Session) RefreshNow(ctx context.Context, refresh string) (next *Token, 
 	return nil, false, false, nil
 }
 
-// Wait waits for a flight in progress, so that a rotated pair reaches the
-// store.
-func (s *Session) Wait() {
+// Close waits for a flight in progress, so that a rotated pair reaches the
+// store, and cuts short a wait for a pair that another replica may save. The
+// session still works, without that wait.
+func (s *Session) Close() {
+	s.close()
 	if f := s.flight.Load(); f != nil {
 		<-f.done
 	}

@@ -177,7 +177,7 @@ func TestSetOvertakesAFlight(t *testing.T) {
 	set := srv.pair()
 	require.NoError(t, s.Set(context.Background(), set))
 	assert.Equal(t, set.Access, <-got)
-	s.Wait()
+	s.Close()
 	assert.Equal(t, set.Refresh, store.get())
 	tok, err := s.Token(context.Background())
 	require.NoError(t, err)
@@ -251,5 +251,5 @@ func TestNoGoroutineLeft(t *testing.T) {
 	c.Advance(9*time.Minute + 50*time.Second)
 	_, err := s.Token(context.Background()) // starts a background flight
 	require.NoError(t, err)
-	s.Wait()
+	s.Close()
 }
