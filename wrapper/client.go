@@ -35,18 +35,35 @@ type Client struct {
 	hc      *http.Client             // the pipeline, with the session's token if any
 	session *session.Session         // nil without tokens
 	store   *sessionStore            // the session's store; nil if none
+	source  string                   // where the session's credentials came from
 	own     *http.Transport          // the SDK's own transport, if the client uses it
 	traced  bool                     // requests go through an *http.Transport: see sendTrace
 	log     *logger                  // nil: no records
 }
 
-// New returns a client configured by opts. Without options it talks to
-// [DefaultBaseURL], or to the URL in the environment variable [BaseURLEnv]
-// (else [APIURLEnv]) when that is set, with a timeout of [DefaultTimeout].
+// New returns a client configured by opts. Its base URL is [WithBaseURL]'s,
+// else the one in the environment variable [APIURLEnv], else in
+// [BaseURLEnv], else [DefaultBaseURL]; its requests time out after
+// [DefaultTimeout] unless [WithTimeout] or [WithHTTPClient] says otherwise.
 //
-// With a [BaseURLStore] (such as [FileStore]) that holds tokens saved for
-// another base URL, New fails with an error matching [ErrStoreMismatch],
-// before any request.
+// New finds the session's credentials as the cloud SDKs find theirs; the
+// first that is there wins:
+//
+//  1. [WithTokens] and [WithTokenStore];
+//  2. the access token in [TokenEnv], used as it is and never refreshed;
+//  3. the SDK's own session store at [DefaultStorePath], if it exists (the
+//     aisquare-go command keeps its session there);
+//  4. the session of AISquare's own command-line tool, in the file
+//     credentials under [HomeEnv] (else ~/.aisquare), read and never
+//     written: its access token, used as it is until its recorded expiry.
+//
+// [WithoutAmbientCredentials] leaves 2 to 4 out. [WithLogin] signs in when
+// none gives a usable token. A client with none of these has no session,
+// and sends no token. A token that is not a JWT, such as AISquare's "aisq_"
+// tokens, is sent as a Bearer token. A credential recorded for another API
+// than the client's, and a [BaseURLStore] (such as [FileStore]) that holds
+// tokens saved for another base URL, fail New with an error matching
+// [ErrStoreMismatch] that names both URLs, before any request.
 func New(opts ...Option) (*Client, error) {
 	cfg := config{
 		userAgent: userAgent, margin: DefaultRefreshMargin,
@@ -112,16 +129,26 @@ func New(opts ...Option) (*Client, error) {
 	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(&plainHC)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
-	if cfg.refresh != "" || cfg.store != nil || cfg.login != nil {
+	var found *credential
+	if cfg.refresh == "" && cfg.store == nil && !cfg.noAmbient {
+		if found, err = ambientCredential(cfg.baseURL); err != nil {
+			return nil, err
+		}
+		if found != nil && found.store != nil {
+			cfg.store = found.store
+		}
+	}
+	if cfg.refresh != "" || cfg.store != nil || cfg.login != nil || found != nil {
 		if b, ok := cfg.store.(BaseURLStore); ok {
 			if err := b.Bind(context.Background(), c.baseURL); err != nil {
 				return nil, err
 			}
 		}
-		if err := c.startSession(&cfg); err != nil {
+		if err := c.startSession(&cfg, found); err != nil {
 			return nil, err
 		}
-		auth := transport{next: retries, ua: ua, s: c.session, scope: newAuthScope(c.baseURL), token: c.token}
+		auth := transport{next: retries, ua: ua, s: c.session, scope: newAuthScope(c.baseURL), token: c.token,
+			static: found != nil && found.store == nil}
 		owned := auth
 		owned.owned = true
 		authHC.Transport, apiHC.Transport = &auth, &owned
@@ -196,6 +223,11 @@ func (c *Client) API() *api.ClientWithResponses { return c.api }
 // Every request's URL must be absolute. A request without a User-Agent
 // header gets the client's.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
+
+// CredentialSource says where the session's credentials came from:
+// "WithTokens", "WithTokenStore", "WithLogin", "$AISQUARE_TOKEN", or the path
+// of the file that holds them; "" for a client without a session.
+func (c *Client) CredentialSource() string { return c.source }
 
 // String describes c without its tokens.
 func (c *Client) String() string {

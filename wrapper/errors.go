@@ -108,6 +108,8 @@ type APIError struct {
 	// RequestID is the ID the server gave the response (X-Request-ID or
 	// Request-Id), to quote to AISquare's support; empty if there is none.
 	RequestID string
+
+	advice string // what to do, for a 401 that only a new login fixes
 }
 
 // RetryAfterTooLong is [APIError.RetryAfter] for a Retry-After too large to
@@ -142,6 +144,9 @@ func (e *APIError) Error() string {
 	if e.RequestID != "" {
 		b.WriteString(" [request ID " + e.RequestID + "]")
 	}
+	if e.advice != "" {
+		b.WriteString(": " + e.advice)
+	}
 	// The fields are clean already, unless the caller set them.
 	return redact.Text(b.String(), maxErrorMessage)
 }
@@ -162,6 +167,8 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrServer:
 		return e.StatusCode >= 500 && e.StatusCode < 600
+	case ErrLoginRequired:
+		return e.advice != ""
 	case ErrInvalidToken:
 		// The upstream spec documents 400 "Invalid token" for the refresh
 		// endpoint, which Django REST Framework sends as a validation body

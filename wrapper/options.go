@@ -17,19 +17,19 @@ import (
 
 const (
 	// DefaultBaseURL is the production AISquare Studio API, used when neither
-	// [WithBaseURL] nor the environment variables [BaseURLEnv] and
-	// [APIURLEnv] name another.
+	// [WithBaseURL] nor the environment variables [APIURLEnv] and
+	// [BaseURLEnv] name another.
 	DefaultBaseURL = api.ServerUrlProduction
 
-	// BaseURLEnv is the environment variable that overrides [DefaultBaseURL].
-	// [WithBaseURL] takes precedence over it: the environment is then not
-	// read at all.
-	BaseURLEnv = "AISQUARE_BASE_URL"
-
 	// APIURLEnv is the environment variable that AISquare's own command-line
-	// tool reads for the API's base URL. It is honoured when [BaseURLEnv] is
-	// unset or empty.
+	// tool reads for the API's base URL. It overrides [DefaultBaseURL];
+	// [WithBaseURL] takes precedence over it, and the environment is then
+	// not read at all.
 	APIURLEnv = "AISQUARE_API_URL"
+
+	// BaseURLEnv is the SDK's own name for [APIURLEnv], honoured when
+	// APIURLEnv is unset or empty.
+	BaseURLEnv = "AISQUARE_BASE_URL"
 
 	// DefaultMaxResponseBytes caps a response body the client reads; a
 	// longer body is an error matching [ErrResponseTooLarge], not an
@@ -55,6 +55,7 @@ type config struct {
 	now             func() time.Time
 	onRefresh       func(RefreshEvent)
 	login           func(context.Context) (access, refresh string, err error)
+	noAmbient       bool
 	maxRetries      int
 	maxBody         int64
 	insecure        bool
@@ -121,10 +122,10 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// baseURLFromEnv returns the base URL that [BaseURLEnv], else [APIURLEnv],
+// baseURLFromEnv returns the base URL that [APIURLEnv], else [BaseURLEnv],
 // names, or [DefaultBaseURL] if neither is set.
 func baseURLFromEnv() (string, error) {
-	for _, name := range []string{BaseURLEnv, APIURLEnv} {
+	for _, name := range []string{APIURLEnv, BaseURLEnv} {
 		if env := os.Getenv(name); env != "" {
 			u, err := parseBaseURL(env)
 			if err != nil {
@@ -240,6 +241,17 @@ func WithLogin(login func(ctx context.Context) (access, refresh string, err erro
 			return errors.New("wrapper: invalid login: nil")
 		}
 		c.login = login
+		return nil
+	}
+}
+
+// WithoutAmbientCredentials makes [New] use only the credentials its
+// options give ([WithTokens], [WithTokenStore], [WithLogin]): it then
+// reads neither [TokenEnv] nor any credentials file, for a client that
+// must act only as what it is given.
+func WithoutAmbientCredentials() Option {
+	return func(c *config) error {
+		c.noAmbient = true
 		return nil
 	}
 }

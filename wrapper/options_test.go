@@ -25,7 +25,7 @@ func TestBaseURLFromTheEnvironment(t *testing.T) {
 		{name: "neither", want: wrapper.DefaultBaseURL},
 		{name: "AISQUARE_BASE_URL", baseEnv: "https://stg-api.aisquare.studio/", want: "https://stg-api.aisquare.studio"},
 		{name: "AISQUARE_API_URL", apiEnv: "https://stg-api.aisquare.studio", want: "https://stg-api.aisquare.studio"},
-		{name: "AISQUARE_BASE_URL wins over AISQUARE_API_URL", baseEnv: "http://127.0.0.1:1", apiEnv: "https://stg-api.aisquare.studio", want: "http://127.0.0.1:1"},
+		{name: "AISQUARE_API_URL wins over AISQUARE_BASE_URL, as AISquare's own tool reads it", baseEnv: "http://127.0.0.1:1", apiEnv: "https://stg-api.aisquare.studio", want: "https://stg-api.aisquare.studio"},
 		{name: "WithBaseURL wins, and an invalid environment is not read", baseEnv: "ftp://bad", apiEnv: "::", opts: []wrapper.Option{wrapper.WithBaseURL("http://127.0.0.1:2")}, want: "http://127.0.0.1:2"},
 		{name: "an invalid AISQUARE_API_URL", apiEnv: "ftp://x", wantErr: "$" + wrapper.APIURLEnv},
 	}

@@ -23,12 +23,28 @@ const DefaultRefreshMargin = time.Minute
 // [Client.SetTokens] is called.
 var ErrNoTokens = errors.New("wrapper: no tokens: log in and call SetTokens")
 
-// startSession starts c's session with the tokens and store of cfg.
-func (c *Client) startSession(cfg *config) error {
+// startSession starts c's session with the tokens and store of cfg, or the
+// credential found in the environment.
+func (c *Client) startSession(cfg *config, found *credential) error {
 	var store session.Store
 	if cfg.store != nil {
 		c.store = newSessionStore(cfg.store)
 		store = c.store
+	}
+	given := session.Pair{Access: cfg.access, Refresh: cfg.refresh}
+	scheme, noTokens := "Bearer", error(ErrNoTokens)
+	switch {
+	case found != nil && found.store == nil:
+		c.source, given = found.source, session.Pair{Access: found.access, Expiry: found.expiry}
+		noTokens = expiredError{found.source}
+	case found != nil:
+		c.source = found.source
+	case cfg.refresh != "":
+		c.source = "WithTokens"
+	case cfg.store != nil:
+		c.source = "WithTokenStore"
+	default:
+		c.source = "WithLogin"
 	}
 	onEvent := cfg.onRefresh
 	var login func(context.Context) (session.Pair, error)
@@ -47,14 +63,14 @@ func (c *Client) startSession(cfg *config) error {
 			}
 			return session.Pair{Access: tok.Access, Refresh: tok.Refresh}, nil
 		},
-		Store: store, Margin: cfg.margin, Now: cfg.now, Scheme: "Bearer",
-		Invalid: ErrInvalidToken, Lost: ErrAnswerLost, NoTokens: ErrNoTokens,
+		Store: store, Margin: cfg.margin, Now: cfg.now, Scheme: scheme,
+		Invalid: ErrInvalidToken, Lost: ErrAnswerLost, NoTokens: noTokens,
 		OnEvent: func(ev session.Event) {
 			if onEvent != nil {
 				onEvent(RefreshEvent(ev))
 			}
 		},
-	}, session.Pair{Access: cfg.access, Refresh: cfg.refresh})
+	}, given)
 	if errors.Is(err, session.ErrOtherAccount) {
 		return errStoreAccount // two accounts share one store
 	}

@@ -38,6 +38,9 @@ type transport struct {
 	// token is the session's Token, whose error says when it waited for
 	// the store's lock.
 	token func(context.Context) (*session.Token, error)
+	// static says the session's token came from the environment, has no
+	// refresh token, and a 401 for it is an error that says to log in.
+	static bool
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -91,7 +94,13 @@ func (t *transport) withToken(req, out *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, redact.Error(err, maxErrorMessage, tok.Access) // net/http may quote what the server sent
 	}
-	if resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
+	if resp.StatusCode != http.StatusUnauthorized {
+		return resp, nil
+	}
+	if t.static {
+		return nil, loginRequired(resp)
+	}
+	if !replayable(req) {
 		return resp, nil
 	}
 	next, err := t.s.Rejected(req.Context(), tok)
@@ -113,6 +122,18 @@ func (t *transport) withToken(req, out *http.Request) (*http.Response, error) {
 		return nil, redact.Error(err, maxErrorMessage, next.Access)
 	}
 	return resp, nil
+}
+
+// loginRequired reads and closes a 401 answer to a token that only a new
+// login renews, and returns it as an [*APIError] that says so.
+func loginRequired(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_ = resp.Body.Close()
+	err := checkResponse(resp, body)
+	if apiErr, ok := err.(*APIError); ok {
+		apiErr.advice = loginAdvice
+	}
+	return err
 }
 
 // editable returns out, req itself or a copy of it, as a request whose

@@ -1,0 +1,136 @@
+package wrapper
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aisquare-studio/aisquare-go/internal/claims"
+)
+
+const (
+	// TokenEnv is the environment variable that holds an access token for
+	// machines without a browser, such as CI, as AISquare's own command-line
+	// tool reads it. It is used as it is, never refreshed (see [New]).
+	TokenEnv = "AISQUARE_TOKEN"
+
+	// HomeEnv is the environment variable that names the folder of
+	// AISquare's own command-line tool, ~/.aisquare unless set. Its file
+	// credentials holds the session of "aisquare login".
+	HomeEnv = "AISQUARE_HOME"
+)
+
+// ErrLoginRequired matches the error of a session whose access token came
+// from [TokenEnv] or from AISquare's command-line tool, and expired, or that
+// the server refused (an [*APIError] of status 401): such a token has no
+// refresh token, and only a new "aisquare login" (or a new $AISQUARE_TOKEN)
+// renews it.
+var ErrLoginRequired = errors.New("wrapper: login required")
+
+// loginAdvice is what to do about [ErrLoginRequired].
+const loginAdvice = `run "aisquare login", or set a new $` + TokenEnv
+
+// expiredError is the error of an access token from source that expired
+// and cannot be refreshed. It matches [ErrLoginRequired] and [ErrNoTokens].
+type expiredError struct{ source string }
+
+func (e expiredError) Error() string {
+	return "wrapper: the access token from " + e.source + " has expired and cannot be refreshed: " + loginAdvice
+}
+
+func (e expiredError) Is(target error) bool { return target == ErrLoginRequired || target == ErrNoTokens }
+
+// credential is a credential that [New] found in the environment.
+type credential struct {
+	source string    // where it was found, such as "$AISQUARE_TOKEN"
+	access string    // a token used as it is, never refreshed
+	expiry time.Time // its expiry if known otherwise than from a JWT
+	store  *FileStore
+}
+
+// ambientCredential returns the first credential of the chain that [New]
+// documents after the options: $AISQUARE_TOKEN, the SDK's own session store
+// (the default store of the aisquare-go command, if it exists), then the
+// credentials file of AISquare's command-line tool, read and never written.
+// nil if there is none. A credential recorded for another API than baseURL
+// is an error matching [ErrStoreMismatch].
+func ambientCredential(baseURL string) (*credential, error) {
+	if tok := strings.TrimSpace(os.Getenv(TokenEnv)); tok != "" {
+		return &credential{source: "$" + TokenEnv, access: tok}, nil
+	}
+	if path, err := DefaultStorePath(); err == nil {
+		if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
+			return &credential{source: path, store: NewFileStore(path)}, nil
+		}
+	}
+	home := os.Getenv(HomeEnv)
+	if home == "" {
+		dir, err := os.UserHomeDir()
+		if err != nil {
+			return nil, nil
+		}
+		home = filepath.Join(dir, ".aisquare")
+	}
+	return readCLICredentials(filepath.Join(home, "credentials"), baseURL)
+}
+
+// DefaultStorePath is the SDK's own session store, where the aisquare-go
+// command keeps a session: session.json in aisquare/ under the user's
+// configuration directory, such as ~/.config/aisquare/session.json. A
+// client made without credentials of its own uses it if it exists (see
+// [New]).
+func DefaultStorePath() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("wrapper: no default session store: %w", err)
+	}
+	return filepath.Join(dir, "aisquare", "session.json"), nil
+}
+
+// readCLICredentials reads the credentials file of AISquare's command-line
+// tool at path: one JSON object of strings, of which iam_token is the
+// session's access token and iam_api_url the API it belongs to. A file with
+// only api_key, or one bare line (a legacy api_key), holds the key of
+// another product: no credential here.
+func readCLICredentials(path, baseURL string) (*credential, error) {
+	data, err := readRegular(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("wrapper: reading AISquare's credentials file: %w", err)
+	case !strings.HasPrefix(strings.TrimSpace(string(data)), "{"):
+		return nil, nil // a legacy api_key
+	}
+	var file struct {
+		APIURL    string `json:"iam_api_url"`
+		Token     string `json:"iam_token"`
+		ExpiresAt string `json:"iam_token_expires_at"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		return nil, fmt.Errorf("wrapper: AISquare's credentials file %s is not a JSON object of strings", path)
+	}
+	if strings.TrimSpace(file.Token) == "" {
+		return nil, nil
+	}
+	if file.APIURL != "" && !newAuthScope(strings.TrimRight(file.APIURL, "/")).sameAPI(newAuthScope(baseURL)) {
+		return nil, fmt.Errorf("%w: you are signed in to %s (%s) but this client targets %s: "+
+			`run "aisquare login" for it, or choose its API with WithBaseURL or $%s`,
+			ErrStoreMismatch, shownBaseURL(file.APIURL), path, shownBaseURL(baseURL), APIURLEnv)
+	}
+	c := &credential{source: path, access: strings.TrimSpace(file.Token)}
+	if file.ExpiresAt != "" {
+		if c.expiry, err = time.Parse(time.RFC3339, file.ExpiresAt); err != nil {
+			return nil, fmt.Errorf("wrapper: AISquare's credentials file %s: iam_token_expires_at is not an ISO 8601 time", path)
+		}
+	}
+	if _, err := claims.Parse(c.access); err == nil {
+		c.expiry = time.Time{} // a JWT's own exp decides
+	}
+	return c, nil
+}
