@@ -43,7 +43,9 @@ func (e expiredError) Error() string {
 	return "wrapper: the access token from " + e.source + " has expired and cannot be refreshed: " + loginAdvice
 }
 
-func (e expiredError) Is(target error) bool { return target == ErrLoginRequired || target == ErrNoTokens }
+func (e expiredError) Is(target error) bool {
+	return target == ErrLoginRequired || target == ErrNoTokens
+}
 
 // credential is a credential that [New] found in the environment.
 type credential struct {

@@ -24,9 +24,10 @@ import (
 
 // FileStore is a [TokenStore], [TokenLocker] and [BaseURLStore] in a JSON
 // file. It writes the file atomically with mode 0600 in a directory of mode
-// 0700: it creates the directory so, tightens an existing one of the user's
-// to 0700, and refuses one that belongs to someone else or is shared (such
-// as /tmp itself). It removes the temporary files a crashed save left
+// 0700: it creates the directory so, and refuses an existing one that
+// others may write into, that belongs to someone else, or that is shared
+// (such as /tmp itself), saying what to do; it never changes the mode of a
+// directory it did not create. It removes the temporary files a crashed save left
 // behind. It locks a file beside it (path + ".lock", never through a
 // symbolic link) with an advisory lock. A path that names a FIFO, a device
 // or anything else but a regular file is an error at once, never a wait.
@@ -246,30 +247,33 @@ func (s *FileStore) Lock(ctx context.Context) (func(), error) {
 	return func() { _ = l.Unlock() }, nil
 }
 
-// ensurePrivateDir makes dir with mode 0700, or tightens it to 0700 if it
-// exists with a looser mode, and refuses a directory that is not the
-// user's, or that others may write into.
+// ensurePrivateDir makes dir with mode 0700 if it does not exist, and
+// refuses an existing one that others may write into (and so replace or
+// remove the tokens), that is not the user's, or that is shared. It never
+// changes an existing directory's mode behind the user's back: it may hold
+// other things. (A directory others may only read is fine: the files in it
+// are the user's alone.)
 func ensurePrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("wrapper: creating token directory: %w", err)
-	}
 	info, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("wrapper: token directory: %w", err)
-	}
-	if !info.IsDir() {
-		return fmt.Errorf("wrapper: token directory %s is not a directory", dir)
-	}
-	if !ownedByUser(info) {
-		return fmt.Errorf("wrapper: token directory %s belongs to another user: keep tokens in a directory of your own", dir)
-	}
-	if info.Mode()&fs.ModeSticky != 0 {
-		return fmt.Errorf("wrapper: token directory %s is shared (sticky, like /tmp): keep tokens in a directory of your own", dir)
-	}
-	if info.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("wrapper: tightening token directory to 0700: %w", err)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The umask can only take bits away from 0700.
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("wrapper: creating token directory: %w", err)
 		}
+		info, err = os.Stat(dir)
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("wrapper: token directory: %w", err)
+	case !info.IsDir():
+		return fmt.Errorf("wrapper: token directory %s is not a directory", dir)
+	case !ownedByUser(info):
+		return fmt.Errorf("wrapper: token directory %s belongs to another user: keep tokens in a directory of your own", dir)
+	case info.Mode()&fs.ModeSticky != 0:
+		return fmt.Errorf("wrapper: token directory %s is shared (sticky, like /tmp): keep tokens in a directory of your own", dir)
+	case info.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("wrapper: token directory %s lets other users write into it (mode %04o), so they could replace "+
+			"or remove the tokens: make it yours alone (chmod go-w %s), or keep the store in another directory", dir, info.Mode().Perm(), dir)
 	}
 	return nil
 }

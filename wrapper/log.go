@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
@@ -17,7 +19,8 @@ import (
 // error, as text, when [WithLogger] is not given: "debug" logs every
 // attempt of every request, "info" refreshes, "warn" failed refreshes,
 // retries given up and a session that died, "error" nothing yet; "" or
-// "off" logs nothing. Any other value makes [New] fail.
+// "off" logs nothing. Any other value logs nothing either, and New says so
+// once on standard error.
 const LogEnv = "AISQUARE_LOG"
 
 // Log messages, one for each kind of record.
@@ -31,6 +34,13 @@ const (
 	msgRefreshFail = "aisquare: token refresh failed"
 	msgNotSaved    = "aisquare: token refreshed, but saving it to the store failed"
 	msgSessionDied = "aisquare: session died: refresh token rejected, log in again"
+)
+
+// logEnvWarned holds the values of [LogEnv] already warned about, and
+// logEnvOut is where the warning goes.
+var (
+	logEnvWarned sync.Map
+	logEnvOut    io.Writer = os.Stderr
 )
 
 // logger makes every record of a client, and redacts them. A nil *logger
@@ -59,7 +69,12 @@ func newLogger(l *slog.Logger) (*logger, error) {
 	case "error":
 		level = slog.LevelError
 	default:
-		return nil, fmt.Errorf("wrapper: invalid $%s %q: want debug, info, warn, error or off", LogEnv, env)
+		// A typo must not stop a service from starting: say so, once, and
+		// log nothing, as without the variable.
+		if _, warned := logEnvWarned.LoadOrStore(env, true); !warned {
+			fmt.Fprintln(logEnvOut, redact.Text(fmt.Sprintf("wrapper: ignoring $%s %q: want debug, info, warn, error or off; logging nothing", LogEnv, env), 200))
+		}
+		return nil, nil
 	}
 	return &logger{h: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -129,11 +130,17 @@ func TestLogEnv(t *testing.T) {
 		assert.False(t, l.debug(ctx))
 	})
 	t.Run("bad value", func(t *testing.T) {
-		t.Setenv(LogEnv, "verbose")
-		_, err := New()
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "AISQUARE_LOG")
-		assert.Contains(t, err.Error(), "verbose")
+		var warned bytes.Buffer
+		logEnvOut = &warned
+		t.Cleanup(func() { logEnvOut = os.Stderr })
+		t.Setenv(LogEnv, "verbos")
+		c, err := New()
+		require.NoError(t, err, "a typo never fails New")
+		assert.Nil(t, c.log, "logging nothing, as without the variable")
+		_, err = New()
+		require.NoError(t, err)
+		assert.Equal(t, "wrapper: ignoring $AISQUARE_LOG \"verbos\": want debug, info, warn, error or off; logging nothing\n",
+			warned.String(), "one warning, on standard error")
 	})
 	t.Run("nil logger", func(t *testing.T) {
 		_, err := New(WithLogger(nil))

@@ -3,6 +3,7 @@ package wrapper_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -118,14 +119,35 @@ func TestFileStoreRemovesAbandonedTemporaryFiles(t *testing.T) {
 }
 
 func TestFileStoreDirectoryMode(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "open")
-	require.NoError(t, os.Mkdir(dir, 0o700))
-	require.NoError(t, os.Chmod(dir, 0o777))
-	store := wrapper.NewFileStore(filepath.Join(dir, "session.json"))
-	require.NoError(t, store.Save(context.Background(), &oauth2.Token{AccessToken: "a", RefreshToken: "r"}))
-	info, err := os.Stat(dir)
+	// A directory the store creates is 0700, whatever the umask.
+	created := filepath.Join(t.TempDir(), "new", "dir")
+	require.NoError(t, wrapper.NewFileStore(filepath.Join(created, "session.json")).Save(context.Background(), &oauth2.Token{RefreshToken: "r"}))
+	info, err := os.Stat(created)
 	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o700), info.Mode().Perm(), "tightened")
+	assert.Equal(t, os.FileMode(0o700), info.Mode().Perm())
+
+	// An existing directory others may read is used, and left as it is.
+	readable := t.TempDir()
+	require.NoError(t, os.Chmod(readable, 0o755))
+	require.NoError(t, wrapper.NewFileStore(filepath.Join(readable, "session.json")).Save(context.Background(), &oauth2.Token{RefreshToken: "r"}))
+	info, err = os.Stat(readable)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o755), info.Mode().Perm(), "never chmod-ed")
+
+	// An existing directory others may write into is refused, never changed.
+	for _, mode := range []os.FileMode{0o775, 0o757, 0o777} {
+		dir := filepath.Join(t.TempDir(), "open")
+		require.NoError(t, os.Mkdir(dir, 0o700))
+		require.NoError(t, os.Chmod(dir, mode))
+		err := wrapper.NewFileStore(filepath.Join(dir, "session.json")).Save(context.Background(), &oauth2.Token{AccessToken: "a", RefreshToken: "r"})
+		require.Error(t, err, "mode %o", mode)
+		assert.Equal(t, fmt.Sprintf("wrapper: token directory %s lets other users write into it (mode %04o), so they could replace "+
+			"or remove the tokens: make it yours alone (chmod go-w %s), or keep the store in another directory", dir, mode, dir), err.Error())
+		info, err := os.Stat(dir)
+		require.NoError(t, err)
+		assert.Equal(t, mode, info.Mode().Perm(), "left as it was")
+		assert.NoFileExists(t, filepath.Join(dir, "session.json"))
+	}
 
 	// A shared directory, such as /tmp itself, is refused.
 	shared := filepath.Join(t.TempDir(), "shared")
