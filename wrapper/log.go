@@ -110,7 +110,7 @@ func (l *logger) attempt(req *http.Request, n int, start time.Time, resp *http.R
 	attrs := make([]slog.Attr, 0, 9)
 	attrs = append(attrs,
 		slog.String("method", req.Method),
-		slog.String("path", req.URL.Path),
+		slog.String("path", redact.Secrets(req.URL.Path)),
 		slog.Int("attempt", n),
 		resultAttr(req, resp, err),
 		slog.Duration("duration", end.Sub(start)),
@@ -120,7 +120,7 @@ func (l *logger) attempt(req *http.Request, n int, start time.Time, resp *http.R
 		attrs = append(attrs, slog.Duration("retry_in", retryIn))
 	}
 	if resp != nil {
-		if id := requestID(resp.Header); id != "" {
+		if id := requestID(resp.Header, req); id != "" {
 			attrs = append(attrs, slog.String("request_id", id))
 		}
 	}
@@ -150,12 +150,12 @@ func (l *logger) budgetSpent(req *http.Request, n int, resp *http.Response, err 
 func final(req *http.Request, n int, resp *http.Response, err error) []slog.Attr {
 	attrs := []slog.Attr{
 		slog.String("method", req.Method),
-		slog.String("path", req.URL.Path),
+		slog.String("path", redact.Secrets(req.URL.Path)),
 		slog.Int("attempts", n),
 		resultAttr(req, resp, err),
 	}
 	if resp != nil {
-		if id := requestID(resp.Header); id != "" {
+		if id := requestID(resp.Header, req); id != "" {
 			attrs = append(attrs, slog.String("request_id", id))
 		}
 	}

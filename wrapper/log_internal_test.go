@@ -196,7 +196,7 @@ func TestRequestID(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, requestID(tc.header))
+			assert.Equal(t, tc.want, requestID(tc.header, nil))
 		})
 	}
 }

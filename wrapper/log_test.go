@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -440,4 +442,40 @@ func TestLogRefreshTokenCall(t *testing.T) {
 	require.NoError(t, err)
 	<-refreshed
 	assert.Len(t, rec.records("token refreshed"), 1, "one record for one refresh")
+}
+
+// TestLogRedactsPathsAndRequestIDs: a JWT in a URL path (a share link, say)
+// and a server that echoes the bearer in X-Request-ID leave no token in a
+// record, nor in an APIError.
+func TestLogRedactsPathsAndRequestIDs(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{})
+	t.Cleanup(srv.Close)
+	access, refresh := srv.IssuePair(1)
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-ID", "req-"+r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"detail":"Not found."}`)
+	}))
+	t.Cleanup(echo.Close)
+	rec, logOpt := newLogRecorder(slog.LevelDebug)
+	c, err := wrapper.New(wrapper.WithBaseURL(echo.URL), wrapper.WithTokens(access, refresh), logOpt)
+	require.NoError(t, err)
+	shared := jwtExpiring(time.Now().Add(time.Hour))
+	resp, err := c.HTTPClient().Get(echo.URL + "/api/v1/share/" + shared + "/")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	apiErr := wrapper.CheckResponse(resp, body)
+	require.Error(t, apiErr)
+
+	attempts := rec.records("request attempt")
+	require.Len(t, attempts, 1)
+	assert.Equal(t, "/api/v1/share/[REDACTED]/", attempts[0].Attrs["path"].String())
+	assert.Equal(t, "req-Bearer [REDACTED]", attempts[0].Attrs["request_id"].String())
+	for _, text := range []string{rec.String(), apiErr.Error(), fmt.Sprintf("%+v", apiErr)} {
+		assert.NotContains(t, text, access)
+		assert.NotContains(t, text, shared)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
@@ -40,6 +41,10 @@ func Pages[T any, R Response](ctx context.Context, c *Client, first func(context
 		var zero T
 		resp, err := OK(first(ctx))
 		if err != nil {
+			yield(zero, redact.URLError(err))
+			return
+		}
+		if err := resultsOf[T](resp); err != nil {
 			yield(zero, err)
 			return
 		}
@@ -52,9 +57,11 @@ func Pages[T any, R Response](ctx context.Context, c *Client, first func(context
 		if hr := httpResponse(resp); hr.Request != nil {
 			current = hr.Request.URL.String()
 		}
-		// The pages fetched, by URL, numbered from 1: a server whose "next"
-		// links lead back to one of them would make the loop endless.
-		fetched := map[string]int{pageKey(current): 1}
+		// A server whose "next" links lead back to a page fetched before
+		// would make the loop endless. Brent's cycle detection finds a
+		// cycle of any length, within twice its length, in constant memory:
+		// it remembers one page, and moves it on at pages 2, 4, 8...
+		mark, markN, power, steps := pageKey(current), 1, 1, 0
 		for n := 1; ; n++ {
 			if p.Results == nil {
 				yield(zero, fmt.Errorf("%w: %s: no \"results\": not a paginated list", ErrMalformedResponse, redact.RawURL(current)))
@@ -77,19 +84,50 @@ func Pages[T any, R Response](ctx context.Context, c *Client, first func(context
 				yield(zero, err)
 				return
 			}
-			if seen, ok := fetched[pageKey(next)]; ok {
+			key := pageKey(next)
+			if key == mark {
 				yield(zero, fmt.Errorf("%w: %s: the next page of page %d is page %d again: the \"next\" links cycle",
-					ErrMalformedResponse, redact.RawURL(next), n, seen))
+					ErrMalformedResponse, redact.RawURL(next), n, markN))
 				return
 			}
-			fetched[pageKey(next)] = n + 1
 			if p, err = getPage[T](ctx, c, next); err != nil {
 				yield(zero, err)
 				return
 			}
-			current = next
+			if current, steps = next, steps+1; steps == power {
+				mark, markN, power, steps = key, n+1, 2*power, 0
+			}
 		}
 	}
+}
+
+// resultsOf checks that T is the item type of the list in resp, a
+// generated response: the element type of the Results of its JSON200
+// field, where resp has one.
+func resultsOf[T any](resp any) error {
+	f, ok := field(reflect.ValueOf(resp).Elem(), "JSON200")
+	if !ok {
+		return nil
+	}
+	list := f.Type()
+	for list.Kind() == reflect.Pointer {
+		list = list.Elem()
+	}
+	if list.Kind() != reflect.Struct {
+		return nil
+	}
+	results, ok := list.FieldByName("Results")
+	if !ok {
+		return nil
+	}
+	elem := results.Type
+	for elem.Kind() == reflect.Pointer {
+		elem = elem.Elem()
+	}
+	if want := reflect.TypeFor[T](); elem.Kind() == reflect.Slice && elem.Elem() != want {
+		return fmt.Errorf("wrapper: Pages[%s] over %T: its results are %s, not %s", want, resp, elem.Elem(), want)
+	}
+	return nil
 }
 
 // pageKey is what tells two page URLs apart: the URL with its query

@@ -410,3 +410,76 @@ func TestOKWithoutHTTPResponse(t *testing.T) {
 		})
 	}
 }
+
+type otherItem struct {
+	Name string `json:"name"`
+}
+
+// TestPagesChecksTheItemType: an item type that is not the list's is a
+// clear error at the first page, before any item.
+func TestPagesChecksTheItemType(t *testing.T) {
+	srv, requests := drfList(t, 5, sameServer)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	var yielded int
+	var last error
+	for _, err := range wrapper.Pages[otherItem](context.Background(), c, firstPage(c)) {
+		if err != nil {
+			last = err
+			break
+		}
+		yielded++
+	}
+	assert.Zero(t, yielded)
+	require.Error(t, last)
+	assert.Equal(t, "wrapper: Pages[wrapper_test.otherItem] over *wrapper_test.listResponse: its results are wrapper_test.item, not wrapper_test.otherItem", last.Error())
+	assert.Equal(t, int32(1), requests.Load(), "no page past the first")
+}
+
+// TestPagesFirstPageErrorShowsNoQuery: the first page's own error, such as
+// a dropped connection, never repeats its query, which may carry personal
+// data.
+func TestPagesFirstPageErrorShowsNoQuery(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic(http.ErrAbortHandler) // the connection drops
+	}))
+	t.Cleanup(srv.Close)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithMaxRetries(0))
+	require.NoError(t, err)
+	first := func(ctx context.Context) (*listResponse, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL()+"/api/v1/items/?search=alice%40example.com", nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.HTTPClient().Do(req)
+		if err != nil {
+			return nil, err
+		}
+		_ = resp.Body.Close()
+		return &listResponse{HTTPResponse: resp}, nil
+	}
+	_, err = collect(t, wrapper.Pages[item](context.Background(), c, first))
+	require.Error(t, err)
+	t.Log(err)
+	assert.NotContains(t, err.Error(), "alice")
+	assert.Contains(t, err.Error(), "/api/v1/items/", "the page is named")
+}
+
+// TestPagesFindsALongCycle: a cycle far into a long crawl is found within
+// about twice its length, remembering one page only.
+func TestPagesFindsALongCycle(t *testing.T) {
+	const back, from = 100, 300 // page 300 links back to page 100
+	srv, requests := drfList(t, 10_000, func(srvURL string, page int) string {
+		if page > from {
+			page = back
+		}
+		return fmt.Sprintf("%s/api/v1/items/?page=%d", srvURL, page)
+	})
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	ids, err := collect(t, wrapper.Pages[item](context.Background(), c, firstPage(c)))
+	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
+	assert.Contains(t, err.Error(), "links cycle")
+	assert.GreaterOrEqual(t, len(ids), 2*from, "every page up to the cycle")
+	assert.LessOrEqual(t, int(requests.Load()), from+2*(from-back+1), "found within twice the cycle's length")
+}

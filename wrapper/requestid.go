@@ -3,17 +3,21 @@ package wrapper
 import (
 	"net/http"
 	"strings"
+
+	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
 // maxRequestID caps a request ID taken from a response: it is the server's
 // text, and ends up in error messages and log records.
 const maxRequestID = 128
 
-// requestID returns the ID the server gave a response, to quote to
+// requestID returns the ID the server gave a response to req, to quote to
 // AISquare's support: the X-Request-ID header (however the server spells
 // it: net/http canonicalizes the keys it reads) or Request-Id;
-// "" if there is none. Characters other than printable ASCII become '_'.
-func requestID(h http.Header) string {
+// "" if there is none. Characters other than printable ASCII become '_',
+// and a server that echoes req's token or anything shaped like a JWT there
+// gets it redacted.
+func requestID(h http.Header, req *http.Request) string {
 	// Canonical keys, looked up directly: net/http canonicalizes the keys of
 	// a response it reads, and Header.Get would canonicalize each key again,
 	// which costs more than the rest of a log record's attributes. A header
@@ -25,7 +29,14 @@ func requestID(h http.Header) string {
 	if id == "" {
 		id = first(h, "X-Request-ID")
 	}
-	id = strings.TrimSpace(id)
+	if id = strings.TrimSpace(id); id == "" {
+		return ""
+	}
+	var cred string
+	if req != nil {
+		_, cred, _ = strings.Cut(req.Header.Get("Authorization"), " ")
+	}
+	id = redact.Secrets(id, cred)
 	if len(id) > maxRequestID {
 		id = id[:maxRequestID]
 	}

@@ -138,7 +138,7 @@ func checkResponse(resp *http.Response, body []byte, secrets ...string) error {
 	e.Body = bytes.Clone(e.Body[:min(len(e.Body), maxErrorBody)])
 	e.Detail, e.Code, e.Fields = parseErrorBody(body, secrets)
 	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
-	e.RequestID = requestID(resp.Header)
+	e.RequestID = requestID(resp.Header, resp.Request)
 	return e
 }
 
