@@ -52,6 +52,8 @@ func TestSecurityTable(t *testing.T) {
 		bearer[op.method+" "+op.path] = op.bearer
 	}
 	assert.Equal(t, map[string]bool{
+		"POST /api/v1/auth/login/":          true,
+		"GET /api/v1/health/":               true,
 		"GET /api/v1/me/":                   true,
 		"GET /api/v1/projects/":             true,
 		"POST /api/v1/projects/":            true,
