@@ -67,7 +67,7 @@ func TestRegenerateFromAFullerSpec(t *testing.T) {
 	scratch := t.TempDir()
 	copyTree(t, ".", scratch)
 	copyFile(t, filepath.Join(backendDir, "openapi.yaml"), filepath.Join(scratch, "openapi.yaml"))
-	for _, name := range []string{"regenerated_test.go", "example_pages_test.go"} {
+	for _, name := range []string{"helpers_test.go", "regenerated_test.go", "example_pages_test.go"} {
 		copyFile(t, filepath.Join("testdata/regen", name), filepath.Join(scratch, "wrapper", name))
 	}
 	goMod, err := os.ReadFile("go.mod")
@@ -83,10 +83,18 @@ func TestRegenerateFromAFullerSpec(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, goLine(goMod), goLine(newMod), "regenerating keeps go.mod's go line")
 	assert.Contains(t, string(newMod), "github.com/oapi-codegen/runtime ", "the generated code's runtime is required")
+	assert.Contains(t, string(newMod), "github.com/oapi-codegen/nullable ", "the generated code's nullable is required")
 	security, err := os.ReadFile(filepath.Join(scratch, "api", "security.gen.go"))
 	require.NoError(t, err)
-	assert.Contains(t, string(security), `{Method: "GET", Path: "/api/v1/me/", Bearer: true}`)
-	assert.Contains(t, string(security), `{Method: "POST", Path: "/api/v1/token/", Bearer: false}`)
+	for _, row := range []string{
+		`{Method: "POST", Path: "/api/v1/auth/login/", Auth: AuthOptional},`,
+		`{Method: "GET", Path: "/api/v1/health/", Auth: AuthOptional},`,
+		`{Method: "GET", Path: "/api/v1/me/", Auth: AuthRequired},`,
+		`{Method: "POST", Path: "/api/v1/token/", Auth: AuthNone},`,
+		`{Method: "POST", Path: "/api/v1/token/refresh/", Auth: AuthNone, Refresh: true},`,
+	} {
+		assert.Contains(t, string(security), row)
+	}
 
 	base := startBackend(t)
 	out := run(t, scratch, []string{"AISQUARE_REGEN_BACKEND=" + base}, "go", "test", "-count=1", "-v", "./wrapper/", "./wrapper/wrappertest/")

@@ -21,7 +21,7 @@ const maxRefreshBody = 64 << 10
 // URL: same scheme, host and port, and the path under the base URL's path.
 func (a *authScope) refreshes(req *http.Request) bool {
 	u := req.URL
-	return a.scheme != "" && u.Path == a.prefix+refreshPath && strings.EqualFold(u.Scheme, a.scheme) &&
+	return a.scheme != "" && u.Path == a.prefix+api.RefreshPath && strings.EqualFold(u.Scheme, a.scheme) &&
 		strings.EqualFold(u.Hostname(), a.host) && portOf(a.scheme, u.Port()) == a.port
 }
 

@@ -90,7 +90,7 @@ func newState(access, refresh string, now time.Time, margin time.Duration, fromR
 	if fromRefresh {
 		st.holdUntil = holdAfter401(now, 0, st.life)
 	}
-	st.bearer = "Bearer " + access
+	st.bearer = api.AuthScheme + " " + access
 	st.oauth = &oauth2.Token{AccessToken: access, TokenType: "Bearer", Expiry: st.expiry}
 	return st
 }
