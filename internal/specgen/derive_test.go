@@ -96,7 +96,7 @@ const reusedSchemas = `    Project:
 // are plain values; nullable ones can be set to null.
 func TestRequestTypes(t *testing.T) {
 	s := spec(t, reused, reusedSchemas, "")
-	g, err := generate(t, s, rootOverlay)
+	g, err := generate(t, s, sdkOverlay(t))
 	require.NoError(t, err)
 	has(t, g.client,
 		"type ProjectsCreateJSONRequestBody = ProjectRequest",
@@ -124,7 +124,7 @@ func TestRequestTypes(t *testing.T) {
 // TestRequestTypesOfTheFullerSpec: the backend's rendering splits request
 // and response itself; nothing is added.
 func TestRequestTypesOfTheFullerSpec(t *testing.T) {
-	g, err := prepare(fullerSpec, rootOverlay)
+	g, err := prepare(fullerSpec, sdkOverlay(t))
 	require.NoError(t, err)
 	before := len(g.doc.Components.Schemas)
 	assert.Empty(t, splitRequests(fullerSpec, g.doc))

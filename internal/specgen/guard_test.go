@@ -21,7 +21,7 @@ func deepSchema(n int) string {
 func TestHostileSpecsFailFast(t *testing.T) {
 	deep := writeFile(t, "openapi.json", `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{},`+
 		`"components":{"schemas":{"Deep":`+deepSchema(2000)+`}}}`)
-	_, err := generate(t, deep, rootOverlay)
+	_, err := generate(t, deep, sdkOverlay(t))
 	require.Error(t, err)
 	assert.Equal(t, "specgen: "+deep+":1: the spec nests deeper than 100 levels (at $.components.schemas.Deep.properties.a.properties.a.properties...); "+
 		"no API's spec needs that many, and the generator would take minutes and gigabytes on it", err.Error())
@@ -32,13 +32,13 @@ func TestHostileSpecsFailFast(t *testing.T) {
 		fmt.Fprintf(&bomb, "x-a%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", "))
 	}
 	s := writeFile(t, "openapi.yaml", bomb.String())
-	_, err = generate(t, s, rootOverlay)
+	_, err = generate(t, s, sdkOverlay(t))
 	require.Error(t, err)
 	assert.Equal(t, "specgen: "+s+" has more than 4000000 nodes once its YAML aliases are expanded: specgen does not read it", err.Error())
 
 	flat := writeFile(t, "openapi.json", `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{},"x-a":[`+
 		strings.TrimSuffix(strings.Repeat("1,", maxSeparators), ",")+`]}`)
-	_, err = generate(t, flat, rootOverlay)
+	_, err = generate(t, flat, sdkOverlay(t))
 	require.Error(t, err)
 	assert.Equal(t, "specgen: "+flat+" has more than 2000000 separators (',', ':', '[', '{' and line breaks), "+
 		"more than any API's spec needs: specgen does not read it", err.Error())
@@ -48,15 +48,15 @@ func TestHostileSpecsFailFast(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Truncate(maxSpecBytes+1))
 	require.NoError(t, f.Close())
-	_, err = generate(t, large, rootOverlay)
+	_, err = generate(t, large, sdkOverlay(t))
 	require.Error(t, err)
 	assert.Equal(t, "specgen: "+large+" is larger than 16 MiB, more than any API's spec needs: specgen does not read it", err.Error())
 }
 
 // TestDeepButSaneSpecGenerates: nesting well under the limit generates.
 func TestDeepButSaneSpecGenerates(t *testing.T) {
-	s := writeFile(t, "openapi.yaml", strings.TrimRight(readFile(t, rootSpec), "\n")+"\n    Deep: "+deepSchema(40)+"\n")
-	_, err := generate(t, s, rootOverlay)
+	s := spec(t, "", "    Deep: "+deepSchema(40)+"\n", "")
+	_, err := generate(t, s, sdkOverlay(t))
 	require.NoError(t, err)
 }
 
@@ -66,12 +66,12 @@ func TestNotOpenAPI3(t *testing.T) {
 		"list.yaml":    "- a\n- b\n",
 	} {
 		s := writeFile(t, name, text)
-		_, err := generate(t, s, rootOverlay)
+		_, err := generate(t, s, sdkOverlay(t))
 		require.Error(t, err, name)
 		assert.True(t, strings.HasPrefix(err.Error(), "specgen: "+s+" is not an OpenAPI"), err.Error())
 	}
 	s := writeFile(t, "bad.yaml", "openapi: [3\n")
-	_, err := generate(t, s, rootOverlay)
+	_, err := generate(t, s, sdkOverlay(t))
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "specgen: "+s+" is not YAML or JSON: "), err.Error())
 }

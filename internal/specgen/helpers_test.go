@@ -11,11 +11,29 @@ import (
 )
 
 const (
-	rootSpec    = "../../openapi.yaml"
-	rootOverlay = "../../overlay.yaml"
+	// liveSpec and liveOverlay are the module's: the user's spec, and the
+	// overlay with the user's choice of refresh view.
+	liveSpec    = "../../openapi.yaml"
+	liveOverlay = "../../overlay.yaml"
 	rootConfig  = "../../oapi-codegen.yaml"
 	fullerSpec  = "../../testdata/backend/openapi.yaml"
+	// seedRefresh is where the test specs have their refresh view.
+	seedRefresh = "/api/v1/token/refresh/"
 )
+
+// sdkOverlay returns a copy of the module's overlay whose refresh action
+// targets seedRefresh, as the test specs have it, whatever view the user's
+// overlay chooses.
+func sdkOverlay(t *testing.T) string {
+	t.Helper()
+	f, err := loadOverlay(liveOverlay)
+	require.NoError(t, err)
+	lines := strings.Split(readFile(t, liveOverlay), "\n")
+	n := f.lines[f.refresh]
+	require.Contains(t, lines[n-1], f.o.Actions[f.refresh].Target)
+	lines[n-1] = strings.Replace(lines[n-1], f.o.Actions[f.refresh].Target, refreshTargetFor(seedRefresh), 1)
+	return writeFile(t, "overlay.yaml", strings.Join(lines, "\n"))
+}
 
 // generated is what a run of specgen wrote and said.
 type generated struct {
@@ -91,18 +109,18 @@ func readFile(t *testing.T, path string) string {
 	return string(data)
 }
 
-// editedOverlay returns a copy of the root overlay with old replaced by new.
+// editedOverlay returns a copy of sdkOverlay with old replaced by new.
 func editedOverlay(t *testing.T, old, new string) string {
 	t.Helper()
-	text := readFile(t, rootOverlay)
+	text := readFile(t, sdkOverlay(t))
 	require.Contains(t, text, old)
 	return writeFile(t, "overlay.yaml", strings.Replace(text, old, new, 1))
 }
 
-// overlayWith returns a copy of the root overlay with actions appended.
+// overlayWith returns a copy of sdkOverlay with actions appended.
 func overlayWith(t *testing.T, actions string) string {
 	t.Helper()
-	return writeFile(t, "overlay.yaml", strings.TrimRight(readFile(t, rootOverlay), "\n")+"\n\n"+actions)
+	return writeFile(t, "overlay.yaml", strings.TrimRight(readFile(t, sdkOverlay(t)), "\n")+"\n\n"+actions)
 }
 
 // lineOf returns the line number of the first line of path that contains s.
@@ -117,10 +135,18 @@ func lineOf(t *testing.T, path, s string) int {
 	return 0
 }
 
-// refreshLine is the line of the root overlay's refresh action target.
-func refreshLine(t *testing.T) int {
+// refreshLine is the line of overlay's refresh action target.
+func refreshLine(t *testing.T, overlay string) int {
 	t.Helper()
-	return lineOf(t, rootOverlay, "- target: $.paths['/api/v1/token/refresh/'].post")
+	return lineOf(t, overlay, "- target: "+refreshTargetFor(seedRefresh))
+}
+
+// actions is the number of actions of overlay.
+func actions(t *testing.T, overlay string) int {
+	t.Helper()
+	f, err := loadOverlay(overlay)
+	require.NoError(t, err)
+	return len(f.o.Actions)
 }
 
 // spec is a small spec shaped like drf-spectacular's renderings: SimpleJWT's

@@ -9,12 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestTheSeedGenerates: the spec of the repository generates as committed,
-// with no message.
+// TestTheSeedGenerates: the spec of the module generates, with its
+// overlay, what is committed.
 func TestTheSeedGenerates(t *testing.T) {
-	g, err := generate(t, rootSpec, rootOverlay)
+	g, err := generate(t, liveSpec, liveOverlay)
 	require.NoError(t, err)
-	assert.Empty(t, g.stderr)
 	// Run from here, it names the files by their paths from here.
 	assert.Equal(t, readFile(t, "../../api/api.gen.go"), strings.ReplaceAll(g.client, "../../", ""), "api/api.gen.go is what specgen writes")
 	assert.Equal(t, readFile(t, "../../api/security.gen.go"), strings.ReplaceAll(g.security, "../../", ""))
@@ -25,7 +24,7 @@ func TestTheSeedGenerates(t *testing.T) {
 // TestFullerSpecTable: the table of the backend's rendering says which
 // operation takes which token, in which scheme.
 func TestFullerSpecTable(t *testing.T) {
-	g, err := generate(t, fullerSpec, rootOverlay)
+	g, err := generate(t, fullerSpec, sdkOverlay(t))
 	require.NoError(t, err)
 	assert.Empty(t, g.stderr)
 	has(t, g.security, `const AuthScheme = "Bearer"`)
@@ -62,8 +61,8 @@ func TestFullerSpecTable(t *testing.T) {
 // TestRequiredNeverDuplicated: the overlay defines the SDK's schemas over
 // the spec's, rather than appending to their required lists.
 func TestRequiredNeverDuplicated(t *testing.T) {
-	for _, s := range []string{rootSpec, fullerSpec} {
-		g, err := prepare(s, rootOverlay)
+	for s, overlay := range map[string]string{liveSpec: liveOverlay, fullerSpec: sdkOverlay(t)} {
+		g, err := prepare(s, overlay)
 		require.NoError(t, err)
 		for name, ref := range g.doc.Components.Schemas {
 			seen := map[string]bool{}
@@ -81,14 +80,14 @@ func TestRequiredNeverDuplicated(t *testing.T) {
 // TestServersAreOurs: a spec's own server described as Production takes
 // neither the name nor the place of the SDK's.
 func TestServersAreOurs(t *testing.T) {
-	text := readFile(t, rootSpec)
+	text := readFile(t, spec(t, "", "", ""))
 	s := writeFile(t, "openapi.yaml", strings.Replace(text, "paths:", `servers:
 - url: http://localhost:3000/
   description: Production
 - url: https://staging.example.com/
   description: Staging
 paths:`, 1))
-	g, err := generate(t, s, rootOverlay)
+	g, err := generate(t, s, sdkOverlay(t))
 	require.NoError(t, err)
 	has(t, g.client, `const ServerUrlProduction = "https://api.aisquare.studio"`)
 	hasNot(t, g.client, "localhost")
@@ -105,26 +104,29 @@ func TestStaleActionNamesItsReasonAndRemedy(t *testing.T) {
     update:
       name: {type: string}
 `)
-	_, err := generate(t, rootSpec, overlay)
+	s := spec(t, "", "", "")
+	_, err := generate(t, s, overlay)
 	var stale *staleActionError
 	require.ErrorAs(t, err, &stale)
 	line := lineOf(t, overlay, "- target: $.components.schemas.Project.properties")
-	assert.Equal(t, fmt.Sprintf(`specgen: %s:%d: action 6 of 6 (update) matches nothing in ../../openapi.yaml
+	n := actions(t, overlay)
+	assert.Equal(t, fmt.Sprintf(`specgen: %s:%d: action %d of %d (update) matches nothing in %s
   target: $.components.schemas.Project.properties
   reason: The backend sends a project's name always.
-  what to do: if ../../openapi.yaml now has this right by itself (upstream fixed the defect),
+  what to do: if %s now has this right by itself (upstream fixed the defect),
     delete the action; if upstream renamed or moved what it corrects, point
-    the target at the new place. Then run make generate again.`, overlay, line), err.Error())
+    the target at the new place. Then run make generate again.`, overlay, line, n, n, s, s), err.Error())
 }
 
-// TestRemoveOfNothingIsNoError: the seed has no servers and none of the
-// SDK's error schemas, so the overlay's removes match nothing there.
+// TestRemoveOfNothingIsNoError: a spec without servers and without the
+// SDK's error schemas has nothing for the overlay's removes, nor for one
+// more.
 func TestRemoveOfNothingIsNoError(t *testing.T) {
 	overlay := overlayWith(t, `  - target: $.components.schemas.NotInTheSpec
     description: Nothing to remove.
     remove: true
 `)
-	g, err := generate(t, rootSpec, overlay)
+	g, err := generate(t, spec(t, "", "", ""), overlay)
 	require.NoError(t, err)
 	assert.Empty(t, g.stderr)
 }
@@ -134,7 +136,7 @@ func TestRemoveOfNothingIsNoError(t *testing.T) {
 func TestContractIsKept(t *testing.T) {
 	overlay := editedOverlay(t, "          TokenRefresh:\n            type: object\n            title: TokenRefresh\n            properties:\n              access:\n                type: string\n",
 		"          TokenRefresh:\n            type: object\n            title: TokenRefresh\n            properties:\n              access:\n                type: integer\n")
-	_, err := generate(t, rootSpec, overlay)
+	_, err := generate(t, spec(t, "", "", ""), overlay)
 	require.Error(t, err)
 	assert.Equal(t, "specgen: the generated client lacks what the wrapper relies on: TokenRefresh.Access is not a string. "+
 		overlay+" defines these (schemas TokenRefreshRequest and TokenRefresh, and the refresh action's operationId "+
@@ -143,13 +145,13 @@ func TestContractIsKept(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	cfg := writeFile(t, "oapi-codegen.yaml", "package: api\noutput: x.go\nno-such-option: true\n")
-	err := run(rootSpec, cfg, &strings.Builder{})
+	err := run(liveSpec, cfg, &strings.Builder{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "specgen: "+cfg+": ")
 	assert.Contains(t, err.Error(), "no-such-option")
 
 	cfg = writeFile(t, "oapi-codegen.yaml", "package: api\noutput: x.go\n")
-	err = run(rootSpec, cfg, &strings.Builder{})
+	err = run(liveSpec, cfg, &strings.Builder{})
 	require.Error(t, err)
 	assert.Equal(t, "specgen: "+cfg+" must name the output file (output) and the overlay (output-options.overlay.path)", err.Error())
 }

@@ -34,7 +34,7 @@ func TestPathParameterTwice(t *testing.T) {
       - {name: id, in: path, required: true, schema: {type: integer}}
       responses: {'204': {description: gone}}
 `, "", "")
-	_, err := generate(t, s, rootOverlay)
+	_, err := generate(t, s, sdkOverlay(t))
 	require.Error(t, err)
 	assert.Equal(t, "specgen: "+s+` has paths the generated client cannot call:
   DELETE, GET /automation/workflows/{id}/edges/{id}/ (automation_workflows_edges_destroy, automation_workflows_edges_retrieve) names the path parameter {id} twice, as a nested route can render it: the generated client would fill only the first, and its code would not vet. Give the parameters distinct names in the backend's route (such as <int:workflow_id>; drf-nested-routers' lookup="workflow" gives {workflow_pk}) and render the spec again, or leave the path out of the client with this action in overlay.yaml:
@@ -56,7 +56,7 @@ func TestUndeclaredPathParameter(t *testing.T) {
       operationId: things_retrieve
       responses: {'200': {description: ok}}
 `, "", "")
-	_, err := generate(t, s, rootOverlay)
+	_, err := generate(t, s, sdkOverlay(t))
 	require.Error(t, err)
 	assert.Equal(t, "specgen: "+s+` has paths the generated client cannot call:
   GET /api/v1/things/{slug}/ (things_retrieve) has the path parameter {slug} but does not declare it. Declare it with this action in overlay.yaml (with the type the backend takes):
@@ -82,7 +82,7 @@ func TestPathProblemsAreListed(t *testing.T) {
 	for i := range 12 {
 		fmt.Fprintf(&paths, "  /api/v1/t%02d/{x}/:\n    get:\n      responses: {'200': {description: ok}}\n", i)
 	}
-	_, err := generate(t, spec(t, paths.String(), "", ""), rootOverlay)
+	_, err := generate(t, spec(t, paths.String(), "", ""), sdkOverlay(t))
 	require.Error(t, err)
 	assert.Equal(t, 10, strings.Count(err.Error(), "has the path parameter {x} but does not declare it"))
 	assert.Contains(t, err.Error(), "GET /api/v1/t09/{x}/ has the path parameter")
@@ -100,7 +100,7 @@ func TestPathParameterNotInThePath(t *testing.T) {
       - {name: extra, in: path, required: true, schema: {type: string}}
       responses: {'200': {description: ok}}
 `, "", "")
-	_, err := generate(t, s, rootOverlay)
+	_, err := generate(t, s, sdkOverlay(t))
 	require.Error(t, err)
 	assert.Equal(t, "specgen: "+s+` has paths the generated client cannot call:
   GET /api/v1/things/{slug}/ (things_retrieve) declares the path parameter extra, which the path does not have: the generator would refuse it. Drop the declaration with this action in overlay.yaml:

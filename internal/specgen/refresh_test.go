@@ -23,17 +23,17 @@ func movedSpec(t *testing.T, paths string) string {
 // exact target; after that change, generation passes and the generated
 // code names the new path.
 func TestMovedRefreshView(t *testing.T) {
-	s := movedSpec(t, "")
-	_, err := generate(t, s, rootOverlay)
+	s, overlay := movedSpec(t, ""), sdkOverlay(t)
+	_, err := generate(t, s, overlay)
 	require.Error(t, err)
-	line := refreshLine(t)
-	assert.Equal(t, fmt.Sprintf(`specgen: ../../overlay.yaml:%d: the refresh action targets POST /api/v1/token/refresh/, which is not in %s; the spec's SimpleJWT refresh view is POST /api/v1/auth/refresh/.
-  What to do: on line %d of ../../overlay.yaml, change the target to
+	line := refreshLine(t, overlay)
+	assert.Equal(t, fmt.Sprintf(`specgen: %[1]s:%[2]d: the refresh action targets POST /api/v1/token/refresh/, which is not in %[3]s; the spec's SimpleJWT refresh view is POST /api/v1/auth/refresh/.
+  What to do: on line %[2]d of %[1]s, change the target to
     $.paths['/api/v1/auth/refresh/'].post
   and run make generate again. Nothing else names the refresh path: the client and the wrapper take it from the generated api.RefreshPath.`,
-		line, s, line), err.Error())
+		overlay, line, s), err.Error())
 
-	fixed := followAdvice(t, err, line)
+	fixed := followAdvice(t, err, overlay, line)
 	g, err := generate(t, s, fixed)
 	require.NoError(t, err)
 	has(t, g.security, `const RefreshPath = "/api/v1/auth/refresh/"`)
@@ -42,9 +42,9 @@ func TestMovedRefreshView(t *testing.T) {
 	has(t, g.client, `operationPath := fmt.Sprintf("/api/v1/auth/refresh/")`)
 }
 
-// followAdvice changes the target on line of a copy of the root overlay as
-// the message err says, and returns the copy.
-func followAdvice(t *testing.T, err error, line int) string {
+// followAdvice changes the target on line of a copy of overlay as the
+// message err says, and returns the copy.
+func followAdvice(t *testing.T, err error, overlay string, line int) string {
 	t.Helper()
 	var target string
 	for _, l := range strings.Split(err.Error(), "\n") {
@@ -53,7 +53,7 @@ func followAdvice(t *testing.T, err error, line int) string {
 		}
 	}
 	require.NotEmpty(t, target, "the message gives a target")
-	lines := strings.Split(readFile(t, rootOverlay), "\n")
+	lines := strings.Split(readFile(t, overlay), "\n")
 	require.Contains(t, lines[line-1], "- target: ")
 	lines[line-1] = "  - target: " + target
 	return writeFile(t, "overlay.yaml", strings.Join(lines, "\n"))
@@ -82,27 +82,27 @@ func TestSeveralRefreshViews(t *testing.T) {
                 type: object
                 properties: {access: {type: string, readOnly: true}, refresh: {type: string}}
 `
-	s := spec(t, second, "", "    jwtAuth: {type: http, scheme: bearer, bearerFormat: JWT}\n")
-	g, err := generate(t, s, rootOverlay)
+	s, overlay := spec(t, second, "", "    jwtAuth: {type: http, scheme: bearer, bearerFormat: JWT}\n"), sdkOverlay(t)
+	g, err := generate(t, s, overlay)
 	require.NoError(t, err)
 	assert.Equal(t, fmt.Sprintf("specgen: %s has 2 SimpleJWT refresh views (POST /api/v1/auth/jwt/refresh/, POST /api/v1/token/refresh/): "+
-		"the session refreshes through POST /api/v1/token/refresh/, which ../../overlay.yaml:%d chooses; none takes the access token\n",
-		s, refreshLine(t)), g.stderr)
+		"the session refreshes through POST /api/v1/token/refresh/, which %s:%d chooses; none takes the access token\n",
+		s, overlay, refreshLine(t, overlay)), g.stderr)
 	has(t, g.security, `{Method: "POST", Path: "/api/v1/auth/jwt/refresh/", Auth: AuthNone, Refresh: true},`)
 	has(t, g.security, `{Method: "POST", Path: "/api/v1/token/refresh/", Auth: AuthNone, Refresh: true},`)
 	has(t, g.security, `const RefreshPath = "/api/v1/token/refresh/"`)
 
 	moved := movedSpec(t, second)
-	_, err = generate(t, moved, rootOverlay)
+	_, err = generate(t, moved, overlay)
 	require.Error(t, err)
-	line := refreshLine(t)
-	assert.Equal(t, fmt.Sprintf(`specgen: ../../overlay.yaml:%d: the refresh action targets POST /api/v1/token/refresh/, which is not in %s; the spec has 2 SimpleJWT refresh views:
+	line := refreshLine(t, overlay)
+	assert.Equal(t, fmt.Sprintf(`specgen: %[1]s:%[2]d: the refresh action targets POST /api/v1/token/refresh/, which is not in %[3]s; the spec has 2 SimpleJWT refresh views:
     POST /api/v1/auth/jwt/refresh/
     POST /api/v1/auth/refresh/
-  What to do: on line %d of ../../overlay.yaml, change the target to the one the session should refresh through (the client calls it as RefreshCreate; none of them takes the access token), such as
+  What to do: on line %[2]d of %[1]s, change the target to the one the session should refresh through (the client calls it as RefreshCreate; none of them takes the access token), such as
     $.paths['/api/v1/auth/jwt/refresh/'].post
-  and run make generate again.`, line, moved, line), err.Error())
-	g, err = generate(t, moved, followAdvice(t, err, line))
+  and run make generate again.`, overlay, line, moved), err.Error())
+	g, err = generate(t, moved, followAdvice(t, err, overlay, line))
 	require.NoError(t, err)
 	has(t, g.security, `const RefreshPath = "/api/v1/auth/jwt/refresh/"`)
 }
@@ -114,12 +114,13 @@ func TestNoRefreshView(t *testing.T) {
 	text := strings.Replace(readFile(t, s), "schema: {$ref: '#/components/schemas/TokenRefreshRequest'}", "schema: {$ref: '#/components/schemas/TokenObtainPairRequest'}", 1)
 	text = strings.Replace(text, "schema: {$ref: '#/components/schemas/TokenRefresh'}", "schema: {$ref: '#/components/schemas/TokenObtainPair'}", 1)
 	require.NoError(t, os.WriteFile(s, []byte(text), 0o644))
-	_, err := generate(t, s, rootOverlay)
+	overlay := sdkOverlay(t)
+	_, err := generate(t, s, overlay)
 	require.Error(t, err)
-	line := refreshLine(t)
-	assert.Equal(t, fmt.Sprintf(`specgen: ../../overlay.yaml:%d: %s has no SimpleJWT refresh view, and the session needs one: no POST in it takes {refresh} and answers {access[, refresh]}. The refresh action's target, POST /api/v1/token/refresh/, is not a SimpleJWT refresh view: it takes {password, username} and answers {access, refresh}.
-  What to do: have the backend serve SimpleJWT's TokenRefreshView (rest_framework_simplejwt.views.TokenRefreshView) and render the spec again; if it is not at /api/v1/token/refresh/, point line %d of ../../overlay.yaml at its path. Then run make generate again.`,
-		line, s, line), err.Error())
+	line := refreshLine(t, overlay)
+	assert.Equal(t, fmt.Sprintf(`specgen: %[1]s:%[2]d: %[3]s has no SimpleJWT refresh view, and the session needs one: no POST in it takes {refresh} and answers {access[, refresh]}. The refresh action's target, POST /api/v1/token/refresh/, is not a SimpleJWT refresh view: it takes {password, username} and answers {access, refresh}.
+  What to do: have the backend serve SimpleJWT's TokenRefreshView (rest_framework_simplejwt.views.TokenRefreshView) and render the spec again; if it is not at /api/v1/token/refresh/, point line %[2]d of %[1]s at its path. Then run make generate again.`,
+		overlay, line, s), err.Error())
 }
 
 // TestRefreshViewShapes: what makes a refresh view, whatever its names.
@@ -193,7 +194,7 @@ func TestCustomRefreshSchemas(t *testing.T) {
 	text = strings.Replace(text, "    TokenRefreshRequest:\n", "    Unused1:\n", 1)
 	text = strings.Replace(text, "    TokenRefresh:\n", "    Unused2:\n", 1)
 	require.NoError(t, os.WriteFile(s, []byte(text), 0o644))
-	g, err := generate(t, s, rootOverlay)
+	g, err := generate(t, s, sdkOverlay(t))
 	require.NoError(t, err)
 	has(t, g.client, "type TokenRefreshRequest struct {\n\tRefresh string `json:\"refresh\"`\n}")
 	has(t, g.client, "type RefreshCreateJSONRequestBody = TokenRefreshRequest")
@@ -204,14 +205,14 @@ func TestCustomRefreshSchemas(t *testing.T) {
 
 func TestRefreshActionErrors(t *testing.T) {
 	overlay := editedOverlay(t, "      operationId: refresh-create\n", "      operationId: my-refresh\n")
-	_, err := generate(t, rootSpec, overlay)
+	_, err := generate(t, spec(t, "", "", ""), overlay)
 	require.Error(t, err)
 	assert.Equal(t, "specgen: "+overlay+" has no action that names the refresh operation: the wrapper calls the spec's "+
 		"SimpleJWT refresh view as RefreshCreate. Add one, as the SDK's overlay.yaml has it, such as:\n"+
 		"  - target: $.paths['/api/v1/token/refresh/'].post\n    update:\n      operationId: refresh-create\n      ...", err.Error())
 
 	overlay = editedOverlay(t, "  - target: $.paths['/api/v1/token/refresh/'].post\n", "  - target: $.paths.*.post\n")
-	_, err = generate(t, rootSpec, overlay)
+	_, err = generate(t, spec(t, "", "", ""), overlay)
 	require.Error(t, err)
 	line := lineOf(t, overlay, "- target: $.paths.*.post")
 	assert.Equal(t, fmt.Sprintf("specgen: %s:%d: the refresh action's target is $.paths.*.post; it must name the POST of the "+

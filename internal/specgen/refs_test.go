@@ -38,7 +38,7 @@ func TestRefsOutsideTheSpec(t *testing.T) {
       properties:
         project: {$ref: 'common.yaml#/components/schemas/Project'}
 `, "")
-	_, err = generate(t, s, rootOverlay)
+	_, err = generate(t, s, sdkOverlay(t))
 	require.Error(t, err)
 	line := lineOf(t, s, url)
 	assert.Equal(t, fmt.Sprintf(`specgen: %[1]s refers outside itself; specgen reads references inside the spec only ("#/components/...") and never reads another file or fetches a URL:
@@ -65,7 +65,7 @@ func TestRefToNothing(t *testing.T) {
             schema: {$ref: '#/components/schemas/ProjectRequest'}
       responses: {'201': {description: created}}
 `, "", "")
-	_, err := generate(t, s, rootOverlay)
+	_, err := generate(t, s, sdkOverlay(t))
 	require.Error(t, err)
 	assert.Equal(t, fmt.Sprintf(`specgen: %[1]s refers to definitions it does not have:
   %[1]s:%[2]d: POST /api/v1/projects/ (projects_create) refers to #/components/schemas/ProjectRequest, which the spec does not define; define it, such as with this action in overlay.yaml:

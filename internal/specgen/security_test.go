@@ -23,7 +23,7 @@ func get(path, security string) string {
 func TestNoSchemesFallBack(t *testing.T) {
 	s := spec(t, get("/api/v1/me/", "")+get("/api/v1/health/", "[{}]")+get("/api/v1/public/", "[]")+
 		get("/api/v1/legacy/", "[{legacyAuth: []}]"), "", "")
-	g, err := generate(t, s, rootOverlay)
+	g, err := generate(t, s, sdkOverlay(t))
 	require.NoError(t, err)
 	assert.Empty(t, g.stderr)
 	has(t, g.security, `const AuthScheme = "Bearer"`, `var Operations = []Operation{
@@ -51,7 +51,7 @@ func TestDeclaredSecurity(t *testing.T) {
     cookieAuth: {type: apiKey, in: cookie, name: sessionid}
     keyAuth: {type: apiKey, in: query, name: key}
 `)
-	g, err := generate(t, s, rootOverlay)
+	g, err := generate(t, s, sdkOverlay(t))
 	require.NoError(t, err)
 	has(t, g.security, `var Operations = []Operation{
 	{Method: "GET", Path: "/api/v1/both/", Auth: AuthNone},
@@ -76,7 +76,7 @@ specgen: %[1]s: the SDK cannot send security scheme keyAuth (apiKey in query "ke
 func TestDocumentSecurityIsInherited(t *testing.T) {
 	s := writeFile(t, "openapi.yaml", readFile(t, spec(t, get("/api/v1/me/", "")+get("/api/v1/public/", "[]"), "",
 		"    jwtAuth: {type: http, scheme: bearer}\n"))+"security: [{jwtAuth: []}]\n")
-	g, err := generate(t, s, rootOverlay)
+	g, err := generate(t, s, sdkOverlay(t))
 	require.NoError(t, err)
 	has(t, g.security,
 		`{Method: "GET", Path: "/api/v1/me/", Auth: AuthRequired},`,
@@ -92,14 +92,14 @@ func TestJWTPrefix(t *testing.T) {
 	s := spec(t, get("/api/v1/me/", "[{jwtAuth: []}]"), "",
 		`    jwtAuth: {type: apiKey, in: header, name: Authorization, description: 'Token-based authentication with required prefix "JWT"'}
 `)
-	g, err := generate(t, s, rootOverlay)
+	g, err := generate(t, s, sdkOverlay(t))
 	require.NoError(t, err)
 	assert.Empty(t, g.stderr)
 	has(t, g.security, `const AuthScheme = "JWT"`, `{Method: "GET", Path: "/api/v1/me/", Auth: AuthRequired},`)
 
 	s = spec(t, get("/api/v1/me/", "[{jwtAuth: []}]"), "",
 		"    jwtAuth: {type: apiKey, in: header, name: Authorization, description: A token.}\n")
-	_, err = generate(t, s, rootOverlay)
+	_, err = generate(t, s, sdkOverlay(t))
 	require.Error(t, err)
 	assert.Equal(t, "specgen: "+s+`: security scheme jwtAuth is an apiKey in the Authorization header, but its description does not say the prefix before the token (drf-spectacular writes 'Token-based authentication with required prefix "JWT"', from SimpleJWT's AUTH_HEADER_TYPES). Say it with this action in overlay.yaml, with the backend's prefix:
   - target: $.components.securitySchemes.jwtAuth
@@ -114,7 +114,7 @@ func TestNoSchemeTheSDKCanSend(t *testing.T) {
 	s := spec(t, get("/api/v1/me/", "[{tokenAuth: []}]"), "",
 		`    tokenAuth: {type: apiKey, in: header, name: Authorization, description: 'Token-based authentication with required prefix "Token"'}
 `)
-	g, err := generate(t, s, rootOverlay)
+	g, err := generate(t, s, sdkOverlay(t))
 	require.NoError(t, err)
 	has(t, g.security, `{Method: "GET", Path: "/api/v1/me/", Auth: AuthNone},`)
 	assert.Equal(t, "specgen: "+s+` declares no security scheme the SDK can send (SimpleJWT's, which drf-spectacular names jwtAuth: http bearer, or an apiKey in the Authorization header with a declared prefix): no operation takes the access token
@@ -126,7 +126,7 @@ specgen: `+s+`: the SDK cannot send security scheme tokenAuth (apiKey in header 
 // has it served.
 func TestAnyBearerWithoutJWTAuth(t *testing.T) {
 	s := spec(t, get("/api/v1/me/", "[{bearerAuth: []}]"), "", "    bearerAuth: {type: http, scheme: Bearer}\n")
-	g, err := generate(t, s, rootOverlay)
+	g, err := generate(t, s, sdkOverlay(t))
 	require.NoError(t, err)
 	assert.Empty(t, g.stderr)
 	has(t, g.security, `{Method: "GET", Path: "/api/v1/me/", Auth: AuthRequired},`)
@@ -152,7 +152,7 @@ func TestSecurityDecidesForLoginLikeViews(t *testing.T) {
               schema: {$ref: '#/components/schemas/TokenObtainPair'}
 `
 	s := spec(t, login, "", "    jwtAuth: {type: http, scheme: bearer}\n")
-	g, err := generate(t, s, rootOverlay)
+	g, err := generate(t, s, sdkOverlay(t))
 	require.NoError(t, err)
 	has(t, g.security,
 		`{Method: "POST", Path: "/api/v1/auth/login/", Auth: AuthOptional},`,
