@@ -51,6 +51,23 @@ type segment struct {
 
 var routes = compileRoutes(api.Operations)
 
+// routesPrefix is the text every template of routes starts with, such as
+// "/api/v1/": a path without it matches none, and needs no more look.
+var routesPrefix = commonPrefix(api.Operations)
+
+func commonPrefix(ops []api.Operation) string {
+	if len(ops) == 0 {
+		return ""
+	}
+	p, _, _ := strings.Cut(ops[0].Path, "{")
+	for _, op := range ops[1:] {
+		for !strings.HasPrefix(op.Path, p) {
+			p = p[:len(p)-1]
+		}
+	}
+	return p
+}
+
 func compileRoutes(ops []api.Operation) []route {
 	rs := make([]route, 0, len(ops))
 	for _, op := range ops {
@@ -72,7 +89,7 @@ func compileRoutes(ops []api.Operation) []route {
 // one (HEAD is GET's), and whether it takes the token. known is false when
 // no template matches. It does not allocate.
 func lookupOperation(method, path string) (takesToken, known bool) {
-	if len(routes) == 0 || !strings.HasPrefix(path, "/") {
+	if len(routes) == 0 || !strings.HasPrefix(path, "/") || !strings.HasPrefix(path, routesPrefix) {
 		return false, false
 	}
 	if method == http.MethodHead {

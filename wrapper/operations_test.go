@@ -34,9 +34,9 @@ var fullerSpec = []api.Operation{
 // withRoutes makes ops the spec's table for the test.
 func withRoutes(t *testing.T, ops []api.Operation) {
 	t.Helper()
-	saved := routes
-	routes = compileRoutes(ops)
-	t.Cleanup(func() { routes = saved })
+	saved, savedPrefix := routes, routesPrefix
+	routes, routesPrefix = compileRoutes(ops), commonPrefix(ops)
+	t.Cleanup(func() { routes, routesPrefix = saved, savedPrefix })
 }
 
 func TestOperationTakesToken(t *testing.T) {
@@ -83,6 +83,26 @@ func TestGeneratedTableDecides(t *testing.T) {
 		assert.Equal(t, op.Auth != api.AuthNone, operationTakesToken(op.Method, op.Path), "%s %s", op.Method, op.Path)
 	}
 	assert.False(t, operationTakesToken(http.MethodPost, api.RefreshPath), "the refresh view")
+}
+
+func TestCommonPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		paths []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"/api/v1/token/refresh/"}, "/api/v1/token/refresh/"},
+		{[]string{"/api/v1/runs/{id}/"}, "/api/v1/runs/"},
+		{[]string{"/api/v1/me/", "/api/v1/projects/{id}/", "/api/v1/token/"}, "/api/v1/"},
+		{[]string{"/api/v1/me/", "/health/"}, "/"},
+		{[]string{"/{tenant}/me/", "/a/"}, "/"},
+	} {
+		var ops []api.Operation
+		for _, p := range tc.paths {
+			ops = append(ops, api.Operation{Method: "GET", Path: p})
+		}
+		assert.Equal(t, tc.want, commonPrefix(ops), "%q", tc.paths)
+	}
 }
 
 func TestScopeFollowsTheSpec(t *testing.T) {
@@ -222,9 +242,9 @@ func BenchmarkOperationLookup(b *testing.B) {
 		{"fuller spec", fullerSpec},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			saved := routes
-			routes = compileRoutes(tc.ops)
-			b.Cleanup(func() { routes = saved })
+			saved, savedPrefix := routes, routesPrefix
+			routes, routesPrefix = compileRoutes(tc.ops), commonPrefix(tc.ops)
+			b.Cleanup(func() { routes, routesPrefix = saved, savedPrefix })
 			scope := newAuthScope("https://api.example.com")
 			b.ReportAllocs()
 			for b.Loop() {
