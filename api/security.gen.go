@@ -8,24 +8,26 @@ import "strconv"
 type Auth uint8
 
 const (
-	// AuthNone: the operation never takes the token. It is every SimpleJWT
+	// AuthNone means the operation never takes the token: every SimpleJWT
 	// refresh view (found by the shape of its bodies, whatever its security
 	// says: the session calls it when its token is stale); SimpleJWT's
 	// obtain, verify and blacklist views (found by shape) unless the spec
 	// puts them under the JWT scheme; and every operation whose security
 	// allows only anonymous access, or only schemes the SDK cannot send.
 	AuthNone Auth = iota
-	// AuthRequired: the operation's security names the JWT scheme, with no
-	// anonymous alternative. A spec with no securitySchemes at all gives it
-	// to every operation that is not a SimpleJWT view and does not say
-	// security: [{}] or security: [].
+	// AuthRequired means the operation's security names the JWT scheme,
+	// with no anonymous alternative. A spec with no securitySchemes at all
+	// gives it to every operation that is not a SimpleJWT view and does not
+	// say security: [{}] or security: [].
 	AuthRequired
-	// AuthOptional: the operation's security is [{jwtAuth: []}, {}], as
-	// drf-spectacular renders an AllowAny view of a project whose default
+	// AuthOptional means the operation's security offers the JWT scheme or
+	// anonymous access, [{jwtAuth: []}, {}], as drf-spectacular renders an
+	// AllowAny view (login, register, health) of a project whose default
 	// authentication is JWT.
 	AuthOptional
 )
 
+// String returns the name of a, such as "AuthRequired".
 func (a Auth) String() string {
 	switch a {
 	case AuthNone:

@@ -120,8 +120,9 @@ func (s *scheme) describe() string {
 	return s.s.Type
 }
 
-// authOf decides whether op, of the kind v, takes the session's token: it
-// returns the decision and the alternatives of its security.
+// authOf decides whether op, what v says it is to SimpleJWT, takes the
+// session's token. Security decides, but for a refresh view, which never
+// takes it, and, in a spec without securitySchemes, SimpleJWT's views.
 func (sec *security) authOf(doc *openapi3.T, op *openapi3.Operation, v view) auth {
 	reqs, declared := doc.Security, len(doc.Security) > 0
 	if op.Security != nil {
