@@ -10,36 +10,43 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// movedSpec is a spec whose SimpleJWT views are at another place.
-func movedSpec(t *testing.T, paths string) string {
+// movedSpec is a spec whose refresh view is at to.
+func movedSpec(t *testing.T, paths, to string) string {
 	t.Helper()
 	s := spec(t, paths, "", "")
-	text := strings.Replace(readFile(t, s), "  /api/v1/token/refresh/:", "  /api/v1/auth/refresh/:", 1)
+	text := strings.Replace(readFile(t, s), "  /api/v1/token/refresh/:", "  "+to+":", 1)
 	require.NoError(t, os.WriteFile(s, []byte(text), 0o644))
 	return s
 }
 
-// TestMovedRefreshView: the message says the one line to change and the
-// exact target; after that change, generation passes and the generated
-// code names the new path.
+// TestMovedRefreshView: for the moves seen in real specs, the message says
+// the one line to change and the exact target; after that change,
+// generation passes and the generated code names the new path.
 func TestMovedRefreshView(t *testing.T) {
-	s, overlay := movedSpec(t, ""), sdkOverlay(t)
-	_, err := generate(t, s, overlay)
-	require.Error(t, err)
-	line := refreshLine(t, overlay)
-	assert.Equal(t, fmt.Sprintf(`specgen: %[1]s:%[2]d: the refresh action targets POST /api/v1/token/refresh/, which is not in %[3]s; the spec's SimpleJWT refresh view is POST /api/v1/auth/refresh/.
+	for to, prefix := range map[string]string{
+		"/api/v1/auth/refresh/":    "/api/v1/auth/",
+		"/api/auth/token/refresh/": "/api/auth/token/",
+	} {
+		t.Run(to, func(t *testing.T) {
+			s, overlay := movedSpec(t, "", to), sdkOverlay(t)
+			_, err := generate(t, s, overlay)
+			require.Error(t, err)
+			line := refreshLine(t, overlay)
+			assert.Equal(t, fmt.Sprintf(`specgen: %[1]s:%[2]d: the refresh action targets POST /api/v1/token/refresh/, which is not in %[3]s; the spec's SimpleJWT refresh view is POST %[4]s.
   What to do: on line %[2]d of %[1]s, change the target to
-    $.paths['/api/v1/auth/refresh/'].post
+    $.paths['%[4]s'].post
   and run make generate again. Nothing else names the refresh path: the client and the wrapper take it from the generated api.RefreshPath.`,
-		overlay, line, s), err.Error())
+				overlay, line, s, to), err.Error())
 
-	fixed := followAdvice(t, err, overlay, line)
-	g, err := generate(t, s, fixed)
-	require.NoError(t, err)
-	has(t, g.security, `const RefreshPath = "/api/v1/auth/refresh/"`)
-	has(t, g.security, `const TokenPrefix = "/api/v1/auth/"`)
-	has(t, g.security, `{Method: "POST", Path: "/api/v1/auth/refresh/", Auth: AuthNone, Refresh: true},`)
-	has(t, g.client, `operationPath := fmt.Sprintf("/api/v1/auth/refresh/")`)
+			g, err := generate(t, s, followAdvice(t, err, overlay, line))
+			require.NoError(t, err)
+			has(t, g.security,
+				`const RefreshPath = "`+to+`"`,
+				`const TokenPrefix = "`+prefix+`"`,
+				`{Method: "POST", Path: "`+to+`", Auth: AuthNone, Refresh: true},`)
+			has(t, g.client, `operationPath := fmt.Sprintf("`+to+`")`)
+		})
+	}
 }
 
 // followAdvice changes the target on line of a copy of overlay as the
@@ -92,7 +99,7 @@ func TestSeveralRefreshViews(t *testing.T) {
 	has(t, g.security, `{Method: "POST", Path: "/api/v1/token/refresh/", Auth: AuthNone, Refresh: true},`)
 	has(t, g.security, `const RefreshPath = "/api/v1/token/refresh/"`)
 
-	moved := movedSpec(t, second)
+	moved := movedSpec(t, second, "/api/v1/auth/refresh/")
 	_, err = generate(t, moved, overlay)
 	require.Error(t, err)
 	line := refreshLine(t, overlay)
