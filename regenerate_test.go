@@ -237,6 +237,7 @@ func TestRegenerateVariants(t *testing.T) {
 	type generating struct {
 		variant, scheme, refresh string
 		rows                     []string // of the table
+		client                   []string // of the generated client
 		stderr                   string   // what make generate's specgen says
 		wrapperTests             string   // -run of the wrapper's own tests, too
 		edit                     func(t *testing.T, scratch string)
@@ -292,6 +293,10 @@ func TestRegenerateVariants(t *testing.T) {
 				`{Method: "POST", Path: "/api/v1/auth/jwt/refresh/", Auth: AuthNone, Refresh: true},`,
 				`{Method: "POST", Path: "/api/v1/token/refresh/", Auth: AuthNone, Refresh: true},`,
 			},
+			client: []string{
+				"type RefreshCreateFormdataRequestBody = CustomTokenRefreshRequest",
+				"func (c *Client) RefreshCreateWithFormdataBody(ctx context.Context, body RefreshCreateFormdataRequestBody, ",
+			},
 			stderr: "specgen: openapi.yaml has 2 SimpleJWT refresh views (POST /api/v1/auth/jwt/refresh/, POST /api/v1/token/refresh/): " +
 				"the session refreshes through POST /api/v1/token/refresh/, which overlay.yaml:" + line + " chooses; none takes the access token\n",
 		},
@@ -322,6 +327,9 @@ func TestRegenerateVariants(t *testing.T) {
 				assert.Contains(t, security, row)
 			}
 			client := readGenerated(t, scratch, "api.gen.go")
+			for _, decl := range tc.client {
+				assert.Contains(t, client, decl)
+			}
 			assert.Contains(t, client, `const ServerUrlProduction = "https://api.aisquare.studio"`)
 			assert.NotContains(t, client, "localhost")
 

@@ -17,7 +17,9 @@ $VARIANT changes the backend as other teams' backends differ from this one
   unknown  SimpleJWT's authentication under a class drf-spectacular does not
            know: the spec has no securitySchemes
   custom   a refresh serializer of the project's own at
-           /api/v1/token/refresh/, and SimpleJWT's at /api/v1/auth/jwt/refresh/
+           /api/v1/token/refresh/, and SimpleJWT's at /api/v1/auth/jwt/refresh/;
+           DRF's default parsers, so every view takes form and multipart
+           bodies too
   none     no refresh view: a login taking {username, password} at
            /api/v1/token/refresh/
   nested   runs nested under projects at /api/v1/projects/{id}/runs/{id}/
@@ -65,7 +67,11 @@ settings.configure(
             else "rest_framework_simplejwt.authentication.JWTAuthentication",
         ],
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+        # DRF's default parsers in "custom": the spec then documents form and
+        # multipart bodies for every view, the refresh view's included.
+        "DEFAULT_PARSER_CLASSES": [
+            "rest_framework.parsers.JSONParser",
+        ] + (["rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"] if VARIANT == "custom" else []),
         "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
         "PAGE_SIZE": 2,
         "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
