@@ -4,12 +4,17 @@
 package aisquare
 
 // The generated code imports github.com/oapi-codegen/runtime as soon as the
-// spec has path, query or form parameters. Requiring it here keeps go.mod
-// at a release that allows the Go version in go.mod, so regenerating from a
-// larger spec never makes go mod tidy pick one that raises it.
-import _ "github.com/oapi-codegen/runtime"
+// spec has path, query or form parameters, and
+// github.com/oapi-codegen/nullable as soon as it has a nullable field.
+// Requiring them here keeps go.mod at releases that allow the Go version in
+// go.mod, so regenerating from a larger spec never makes go mod tidy pick
+// one that raises it, or look one up.
+import (
+	_ "github.com/oapi-codegen/nullable"
+	_ "github.com/oapi-codegen/runtime"
+)
 
-// specgen checks every overlay action against the spec first, and writes
-// api/security.gen.go: which operations take the bearer token.
-//go:generate go run ./internal/specgen -spec openapi.yaml -overlay overlay.yaml -out api/security.gen.go
-//go:generate go tool oapi-codegen -config oapi-codegen.yaml openapi.yaml
+// specgen checks the spec and every overlay action, then writes
+// api/api.gen.go with oapi-codegen's library and api/security.gen.go: which
+// operations take the session's token, its scheme, and the refresh path.
+//go:generate go run ./internal/specgen -config oapi-codegen.yaml openapi.yaml

@@ -2,24 +2,74 @@
 
 package api
 
-// OperationAuth is an operation of the spec and whether it takes the
-// bearer token.
-type OperationAuth struct {
+import "strconv"
+
+// Auth says whether an operation takes the session's access token.
+type Auth uint8
+
+const (
+	// AuthNone means the operation never takes the token: every SimpleJWT
+	// refresh view (found by the shape of its bodies, whatever its security
+	// says: the session calls it when its token is stale); SimpleJWT's
+	// obtain, verify and blacklist views (found by shape) unless the spec
+	// puts them under the JWT scheme; and every operation whose security
+	// allows only anonymous access, or only schemes the SDK cannot send.
+	AuthNone Auth = iota
+	// AuthRequired means the operation's security names the JWT scheme,
+	// with no anonymous alternative. A spec with no securitySchemes at all
+	// gives it to every operation that is not a SimpleJWT view and does not
+	// say security: [{}] or security: [].
+	AuthRequired
+	// AuthOptional means the operation's security offers the JWT scheme or
+	// anonymous access, [{jwtAuth: []}, {}], as drf-spectacular renders an
+	// AllowAny view (login, register, health) of a project whose default
+	// authentication is JWT.
+	AuthOptional
+)
+
+// String returns the name of a, such as "AuthRequired".
+func (a Auth) String() string {
+	switch a {
+	case AuthNone:
+		return "AuthNone"
+	case AuthRequired:
+		return "AuthRequired"
+	case AuthOptional:
+		return "AuthOptional"
+	}
+	return "Auth(" + strconv.Itoa(int(a)) + ")"
+}
+
+// Operation is an operation of the spec and what it takes.
+type Operation struct {
 	// Method is the HTTP method, such as "GET".
 	Method string
 	// Path is the path template, such as "/api/v1/runs/{id}/".
 	Path string
-	// Bearer reports whether the operation's security names a bearer scheme:
-	// a request to it carries Authorization: Bearer <access>.
-	Bearer bool
+	// Auth says whether a request to it takes the session's access token.
+	Auth Auth
+	// Refresh reports whether the operation is a SimpleJWT refresh view:
+	// it takes {refresh} and answers {access[, refresh]}. Every such view
+	// of the spec is one, not only [RefreshPath].
+	Refresh bool
 }
 
-// SecurityDeclared reports whether the spec names security for any
-// operation. When it does not, [OperationAuths] says nothing about tokens.
-const SecurityDeclared = false
+// AuthScheme is the word before the access token in the Authorization
+// header, as the spec declares SimpleJWT's scheme: "Bearer" for http bearer
+// (and when the spec declares none), or the prefix of an apiKey scheme on
+// Authorization, such as "JWT" (SimpleJWT's AUTH_HEADER_TYPES).
+const AuthScheme = "Bearer"
 
-// OperationAuths lists the operations of the spec, by path and method.
-// Do not modify it.
-var OperationAuths = []OperationAuth{
-	{Method: "POST", Path: "/api/v1/token/refresh/", Bearer: false},
+// RefreshPath is the path of the refresh view that the generated client
+// calls as RefreshCreate, and the session refreshes through.
+const RefreshPath = "/api/v1/token/refresh/"
+
+// TokenPrefix is the directory of [RefreshPath], where SimpleJWT's views
+// live: a path under it that the spec does not list takes no token.
+const TokenPrefix = "/api/v1/token/"
+
+// Operations lists the operations of the spec, sorted by path, then
+// method. Do not modify it.
+var Operations = []Operation{
+	{Method: "POST", Path: "/api/v1/token/refresh/", Auth: AuthNone, Refresh: true},
 }

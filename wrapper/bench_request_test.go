@@ -44,7 +44,7 @@ func (memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		_ = r.Body.Close()
 	}
 	body := meAnswer
-	if r.URL.Path == "/api/v1/token/refresh/" {
+	if r.URL.Path == api.RefreshPath {
 		body = refreshAnswer
 	}
 	return &http.Response{
@@ -78,7 +78,7 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 	}
 	apiDoer := c.API().ClientInterface.(*api.Client).Client // what c.API() sends through
 	plain := &http.Client{Transport: memTransport{}}
-	bearer := "Bearer " + access
+	bearer := api.AuthScheme + " " + access
 	tok := &oauth2.Token{AccessToken: access, TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)}
 	viaOAuth2 := &http.Client{Transport: &oauth2.Transport{Source: oauth2.ReuseTokenSource(tok, oauth2.StaticTokenSource(tok)), Base: memTransport{}}}
 	url := benchBase + "/api/v1/me/"
@@ -142,7 +142,7 @@ func BenchmarkAuthenticatedRequestLoopback(b *testing.B) {
 	}))
 	b.Cleanup(srv.Close)
 	access := jwtExpiring(time.Now().Add(time.Hour))
-	bearer := "Bearer " + access
+	bearer := api.AuthScheme + " " + access
 	url := srv.URL + "/api/v1/me/"
 	ctx := context.Background()
 	run := func(name string, do func(*http.Request) (*http.Response, error), setHeader bool) {
@@ -181,7 +181,7 @@ func BenchmarkAuthenticatedRequestLoopback(b *testing.B) {
 // handWritten is a refresh with net/http and encoding/json alone.
 func handWritten(hc *http.Client, base, refresh string) (string, error) {
 	body, _ := json.Marshal(map[string]string{"refresh": refresh})
-	resp, err := hc.Post(base+"/api/v1/token/refresh/", "application/json", bytes.NewReader(body))
+	resp, err := hc.Post(base+api.RefreshPath, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}
@@ -416,7 +416,7 @@ func median(ds []time.Duration) time.Duration {
 type countingMem struct{ n *atomic.Int32 }
 
 func (c countingMem) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Path == "/api/v1/token/refresh/" {
+	if r.URL.Path == api.RefreshPath {
 		c.n.Add(1)
 	}
 	return memTransport{}.RoundTrip(r)

@@ -323,7 +323,7 @@ func (c *Client) postRefresh(ctx context.Context, refresh string) (*api.TokenRef
 		if errors.As(err, &notSent) || tr != nil && !tr.wrote.Load() || tr == nil && neverSent(err) {
 			return nil, fmt.Errorf("wrapper: refresh token: nothing was sent: %w", err)
 		}
-		return nil, &lostError{op: http.MethodPost + " " + refreshPath, err: err}
+		return nil, &lostError{op: http.MethodPost + " " + api.RefreshPath, err: err}
 	}
 	var tok api.TokenRefresh
 	if err := c.decodeResponse(resp, &tok, refresh); err != nil {

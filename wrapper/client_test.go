@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
 
@@ -81,7 +82,7 @@ func TestRefreshTokenSendsOnlyTheRefreshToken(t *testing.T) {
 	assert.Equal(t, "new-access", tok.Access)
 	assert.Empty(t, tok.Refresh, "Refresh without rotation")
 	assert.Equal(t, http.MethodPost, got.method)
-	assert.Equal(t, "/api/v1/token/refresh/", got.path)
+	assert.Equal(t, api.RefreshPath, got.path)
 	assert.Equal(t, "application/json", got.contentType)
 	assert.JSONEq(t, `{"refresh":"`+secret+`"}`, got.body)
 	assert.Equal(t, "aisquare-go/"+wrapper.Version, got.userAgent)
@@ -128,7 +129,7 @@ func TestRefreshTokenErrors(t *testing.T) {
 			name: "blacklisted", status: 401, body: `{"detail":"Token is blacklisted","code":"token_not_valid"}`,
 			is: []error{wrapper.ErrUnauthorized, wrapper.ErrInvalidToken}, isNot: []error{wrapper.ErrBadRequest, wrapper.ErrServer},
 			code: "token_not_valid", detail: "Token is blacklisted",
-			message: "wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is blacklisted (token_not_valid)",
+			message: "wrapper: POST " + api.RefreshPath + ": 401 Unauthorized: Token is blacklisted (token_not_valid)",
 		},
 		{
 			name: "wrong type", status: 401, body: `{"detail":"Token has wrong type","code":"token_not_valid"}`,
@@ -146,7 +147,7 @@ func TestRefreshTokenErrors(t *testing.T) {
 			name: "field required", status: 400, body: `{"refresh":["This field is required."]}`,
 			is: []error{wrapper.ErrBadRequest, wrapper.ErrInvalidToken}, isNot: []error{wrapper.ErrUnauthorized},
 			fields:  map[string][]string{"refresh": {"This field is required."}},
-			message: "wrapper: POST /api/v1/token/refresh/: 400 Bad Request: refresh: This field is required.",
+			message: "wrapper: POST " + api.RefreshPath + ": 400 Bad Request: refresh: This field is required.",
 		},
 		{
 			name: "field blank", status: 400, body: `{"refresh":["This field may not be blank."]}`,
@@ -160,7 +161,7 @@ func TestRefreshTokenErrors(t *testing.T) {
 			name: "redirect to the slash path", status: 301, contentType: "text/html; charset=utf-8",
 			header:  map[string]string{"Location": "/elsewhere/"},
 			isNot:   []error{wrapper.ErrBadRequest, wrapper.ErrServer, wrapper.ErrInvalidToken},
-			message: "wrapper: POST /api/v1/token/refresh/: 301 Moved Permanently (empty body)",
+			message: "wrapper: POST " + api.RefreshPath + ": 301 Moved Permanently (empty body)",
 		},
 		{
 			name: "forbidden", status: 403, body: `{"detail":"You do not have permission to perform this action."}`,
@@ -168,7 +169,7 @@ func TestRefreshTokenErrors(t *testing.T) {
 		},
 		{
 			name: "not found", status: 404, contentType: "text/html", body: "<h1>Not Found</h1>",
-			is: []error{wrapper.ErrNotFound}, message: "wrapper: POST /api/v1/token/refresh/: 404 Not Found (text/html body, not a JSON error)",
+			is: []error{wrapper.ErrNotFound}, message: "wrapper: POST " + api.RefreshPath + ": 404 Not Found (text/html body, not a JSON error)",
 		},
 		{
 			name: "rate limited", status: 429, body: `{"detail":"Request was throttled. Expected available in 7 seconds."}`,
@@ -182,12 +183,12 @@ func TestRefreshTokenErrors(t *testing.T) {
 		{
 			name: "HTML 502 from a proxy", status: 502, contentType: "text/html",
 			body: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>",
-			is:   []error{wrapper.ErrServer}, message: "wrapper: POST /api/v1/token/refresh/: 502 Bad Gateway (text/html body, not a JSON error)",
+			is:   []error{wrapper.ErrServer}, message: "wrapper: POST " + api.RefreshPath + ": 502 Bad Gateway (text/html body, not a JSON error)",
 		},
 		{
 			name: "empty 503", status: 503, contentType: "-", header: map[string]string{"Retry-After": "120"},
 			is: []error{wrapper.ErrServer}, retryAfter: 2 * time.Minute,
-			message: "wrapper: POST /api/v1/token/refresh/: 503 Service Unavailable (empty body)",
+			message: "wrapper: POST " + api.RefreshPath + ": 503 Service Unavailable (empty body)",
 		},
 		{
 			name: "bare list of messages", status: 400, body: `["Invalid input."]`,
@@ -196,7 +197,7 @@ func TestRefreshTokenErrors(t *testing.T) {
 		{
 			name: "HTML 401 from a gateway", status: 401, contentType: "text/html", body: "<h1>401 Authorization Required</h1>",
 			is: []error{wrapper.ErrUnauthorized}, isNot: []error{wrapper.ErrInvalidToken},
-			message: "wrapper: POST /api/v1/token/refresh/: 401 Unauthorized (text/html body, not a JSON error)",
+			message: "wrapper: POST " + api.RefreshPath + ": 401 Unauthorized (text/html body, not a JSON error)",
 		},
 		{
 			name: "HTML 400 from a gateway", status: 400, contentType: "text/html", body: "<h1>400 Bad Request</h1>",
@@ -219,7 +220,7 @@ func TestRefreshTokenErrors(t *testing.T) {
 			name: "Retry-After too large to represent", status: 429, body: `{"detail":"slow down"}`,
 			header: map[string]string{"Retry-After": "99999999999999999999"}, is: []error{wrapper.ErrRateLimited},
 			detail: "slow down", retryAfter: wrapper.RetryAfterTooLong,
-			message: "wrapper: POST /api/v1/token/refresh/: 429 Too Many Requests: slow down (Retry-After too long)",
+			message: "wrapper: POST " + api.RefreshPath + ": 429 Too Many Requests: slow down (Retry-After too long)",
 		},
 		{
 			name: "Retry-After above 2^31-1 seconds", status: 503, body: `{"detail":"later"}`,
@@ -255,7 +256,7 @@ func TestRefreshTokenErrors(t *testing.T) {
 			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, tc.status, apiErr.StatusCode)
 			assert.Equal(t, http.MethodPost, apiErr.Method)
-			assert.Equal(t, "/api/v1/token/refresh/", apiErr.Path)
+			assert.Equal(t, api.RefreshPath, apiErr.Path)
 			assert.Equal(t, tc.code, apiErr.Code)
 			assert.Equal(t, tc.detail, apiErr.Detail)
 			assert.Equal(t, tc.fields, apiErr.Fields)
@@ -311,7 +312,7 @@ func TestRefreshTokenBadResponses(t *testing.T) {
 			if err == nil {
 				_ = conn.Close()
 			}
-		}, nil, "wrapper: POST /api/v1/token/refresh/: answer lost (the request may have reached the server, so it was not repeated): Post", wrapper.ErrAnswerLost},
+		}, nil, "wrapper: POST " + api.RefreshPath + ": answer lost (the request may have reached the server, so it was not repeated): Post", wrapper.ErrAnswerLost},
 		{"dropped mid-body", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Content-Length", "100")
@@ -352,11 +353,11 @@ func TestRefreshTokenHonoursContext(t *testing.T) {
 
 func TestBaseURL(t *testing.T) {
 	tests := []struct{ suffix, wantPath string }{
-		{"", "/api/v1/token/refresh/"},
-		{"/", "/api/v1/token/refresh/"},
-		{"/prefix", "/prefix/api/v1/token/refresh/"},
-		{"/prefix/", "/prefix/api/v1/token/refresh/"},
-		{"/a/b//", "/a/b/api/v1/token/refresh/"},
+		{"", api.RefreshPath},
+		{"/", api.RefreshPath},
+		{"/prefix", "/prefix" + api.RefreshPath},
+		{"/prefix/", "/prefix" + api.RefreshPath},
+		{"/a/b//", "/a/b" + api.RefreshPath},
 	}
 	for _, tc := range tests {
 		t.Run(tc.suffix, func(t *testing.T) {
@@ -473,7 +474,7 @@ func TestAPIUsesTheSameSettings(t *testing.T) {
 	resp, err := c.API().RefreshCreateWithResponse(context.Background(), apiRefreshBody(secret))
 	require.NoError(t, err, "the generated client returns no error for a 401")
 	assert.Equal(t, "svc/1 aisquare-go/"+wrapper.Version, ua)
-	assert.Equal(t, "/api/v1/token/refresh/", path)
+	assert.Equal(t, api.RefreshPath, path)
 	require.NotNil(t, resp.JSON401)
 	assert.Equal(t, "token_not_valid", resp.JSON401.Code)
 

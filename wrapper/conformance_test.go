@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
@@ -93,8 +94,8 @@ func TestConformance(t *testing.T) {
 		err = wrapper.CheckResponse(resp.HTTPResponse, resp.Body)
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, http.StatusMovedPermanently, apiErr.StatusCode)
-		assert.Equal(t, "/api/v1/token/refresh", apiErr.Path)
-		assert.Equal(t, "/api/v1/token/refresh/", resp.HTTPResponse.Header.Get("Location"))
+		assert.Equal(t, strings.TrimSuffix(api.RefreshPath, "/"), apiErr.Path)
+		assert.Equal(t, api.RefreshPath, resp.HTTPResponse.Header.Get("Location"))
 
 		resp2, err := c.API().RefreshCreateWithBody(ctx, "application/json", stringReader("{}"))
 		require.NoError(t, err)

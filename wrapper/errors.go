@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
@@ -71,9 +72,6 @@ const (
 	maxFieldMessages = 8
 	maxErrorMessage  = 2 << 10
 )
-
-// refreshPath is the spec's path of the token refresh endpoint.
-const refreshPath = "/api/v1/token/refresh/"
 
 // timeNow is the clock; tests replace it.
 var timeNow = time.Now
@@ -181,7 +179,7 @@ func (e *APIError) Is(target error) bool {
 		if !isJSON(e.ContentType) {
 			return false
 		}
-		onRefresh := strings.HasSuffix(e.Path, refreshPath)
+		onRefresh := strings.HasSuffix(e.Path, api.RefreshPath)
 		switch e.StatusCode {
 		case http.StatusUnauthorized:
 			return e.Code == "token_not_valid" && (onRefresh || tookToken(e.Method, e.Path))

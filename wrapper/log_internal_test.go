@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aisquare-studio/aisquare-go/api"
 )
 
 // textLogger returns a logger that writes text records at level to a
@@ -25,7 +27,7 @@ func textLogger(level slog.Level) (*logger, *bytes.Buffer) {
 
 func TestLogRefreshEvent(t *testing.T) {
 	expiry := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	rejected := &APIError{StatusCode: 401, Method: "POST", Path: refreshPath, Code: "token_not_valid", Detail: "Token is blacklisted",
+	rejected := &APIError{StatusCode: 401, Method: "POST", Path: api.RefreshPath, Code: "token_not_valid", Detail: "Token is blacklisted",
 		ContentType: "application/json"}
 	tests := []struct {
 		name  string
@@ -71,7 +73,7 @@ func TestLogRefreshEventRedacts(t *testing.T) {
 	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"
 	l, buf := textLogger(slog.LevelDebug)
 	// A server that echoes the token in its error text.
-	l.refresh(RefreshEvent{Err: &APIError{StatusCode: 500, Method: "POST", Path: refreshPath, Detail: "bad token " + jwt}})
+	l.refresh(RefreshEvent{Err: &APIError{StatusCode: 500, Method: "POST", Path: api.RefreshPath, Detail: "bad token " + jwt}})
 	assert.Regexp(t, `bad token \[?REDACTED`, buf.String()) // APIError.Error() redacts it first`)
 	assert.NotContains(t, buf.String(), jwt)
 }

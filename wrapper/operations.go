@@ -7,21 +7,18 @@ import (
 	"github.com/aisquare-studio/aisquare-go/api"
 )
 
-// tokenPathPrefix is where SimpleJWT's views live: obtain, refresh, verify
-// and blacklist take tokens, or a password, in the body.
-const tokenPathPrefix = "/api/v1/token/"
-
 // operationTakesToken reports whether a request for method and path, a path
-// relative to the base URL, carries the bearer token. The spec decides, as
-// generated in [api.OperationAuths]: an operation whose security names the
-// bearer scheme takes it; one with no security, or an empty one, does not. A
-// path the spec does not list, or a spec that declares no security at all,
-// takes it unless it is under /api/v1/token/.
+// relative to the base URL, carries the access token. The spec decides, as
+// generated in [api.Operations]: an operation marked [api.AuthRequired] or
+// [api.AuthOptional] takes it, one marked [api.AuthNone] (SimpleJWT's
+// views, anonymous-only operations) does not. A path the spec does not list
+// takes it unless it is under [api.TokenPrefix], where SimpleJWT's views
+// live.
 func operationTakesToken(method, path string) bool {
-	if bearer, known := lookupOperation(method, path); known {
-		return bearer
+	if takes, known := lookupOperation(method, path); known {
+		return takes
 	}
-	return !strings.HasPrefix(path, tokenPathPrefix)
+	return !strings.HasPrefix(path, api.TokenPrefix)
 }
 
 // tookToken is [operationTakesToken] for the path of a request whose base
@@ -32,19 +29,19 @@ func tookToken(method, path string) bool {
 		if path[i] != '/' {
 			continue
 		}
-		if bearer, known := lookupOperation(method, path[i:]); known {
-			return bearer
+		if takes, known := lookupOperation(method, path[i:]); known {
+			return takes
 		}
 	}
-	return !strings.Contains(path, tokenPathPrefix)
+	return !strings.Contains(path, api.TokenPrefix)
 }
 
-// route is an operation of [api.OperationAuths], split into segments.
+// route is an operation of [api.Operations], split into segments.
 type route struct {
-	method   string
-	segs     []segment
-	literals int // segments that are not parameters: more is more specific
-	bearer   bool
+	method     string
+	segs       []segment
+	literals   int // segments that are not parameters: more is more specific
+	takesToken bool
 }
 
 type segment struct {
@@ -52,17 +49,29 @@ type segment struct {
 	param bool
 }
 
-// routes is empty when the spec declares no security: its operations then
-// say nothing about tokens.
-var routes = compileRoutes(api.SecurityDeclared, api.OperationAuths)
+var routes = compileRoutes(api.Operations)
 
-func compileRoutes(declared bool, ops []api.OperationAuth) []route {
-	if !declared {
-		return nil
+// routesPrefix is the text every template of routes starts with, such as
+// "/api/v1/": a path without it matches none, and needs no more look.
+var routesPrefix = commonPrefix(api.Operations)
+
+func commonPrefix(ops []api.Operation) string {
+	if len(ops) == 0 {
+		return ""
 	}
+	p, _, _ := strings.Cut(ops[0].Path, "{")
+	for _, op := range ops[1:] {
+		for !strings.HasPrefix(op.Path, p) {
+			p = p[:len(p)-1]
+		}
+	}
+	return p
+}
+
+func compileRoutes(ops []api.Operation) []route {
 	rs := make([]route, 0, len(ops))
 	for _, op := range ops {
-		r := route{method: op.Method, bearer: op.Bearer}
+		r := route{method: op.Method, takesToken: op.Auth != api.AuthNone}
 		for _, s := range strings.Split(strings.TrimPrefix(op.Path, "/"), "/") {
 			param := strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}")
 			if !param {
@@ -77,10 +86,10 @@ func compileRoutes(declared bool, ops []api.OperationAuth) []route {
 
 // lookupOperation finds the operation for method and path: the most
 // specific path template that matches, with the same method if there is
-// one (HEAD is GET's). known is false when no template matches. It does not
-// allocate.
-func lookupOperation(method, path string) (bearer, known bool) {
-	if len(routes) == 0 || !strings.HasPrefix(path, "/") {
+// one (HEAD is GET's), and whether it takes the token. known is false when
+// no template matches. It does not allocate.
+func lookupOperation(method, path string) (takesToken, known bool) {
+	if len(routes) == 0 || !strings.HasPrefix(path, "/") || !strings.HasPrefix(path, routesPrefix) {
 		return false, false
 	}
 	if method == http.MethodHead {
@@ -101,7 +110,7 @@ func lookupOperation(method, path string) (bearer, known bool) {
 	if best < 0 {
 		return false, false
 	}
-	return routes[best].bearer, true
+	return routes[best].takesToken, true
 }
 
 // match reports whether rest, a path without its leading slash such as

@@ -17,72 +17,104 @@ import (
 )
 
 // fullerSpec is the table a drf-spectacular rendering of the backend gives.
-var fullerSpec = []api.OperationAuth{
-	{Method: "GET", Path: "/api/v1/me/", Bearer: true},
-	{Method: "GET", Path: "/api/v1/projects/", Bearer: true},
-	{Method: "GET", Path: "/api/v1/projects/export/", Bearer: false},
-	{Method: "GET", Path: "/api/v1/projects/{id}/", Bearer: true},
-	{Method: "DELETE", Path: "/api/v1/projects/{id}/", Bearer: true},
-	{Method: "POST", Path: "/api/v1/runs/{id}/artifacts/", Bearer: true},
-	{Method: "GET", Path: "/api/v1/public/", Bearer: false},
-	{Method: "POST", Path: "/api/v1/token/", Bearer: false},
-	{Method: "POST", Path: "/api/v1/token/refresh/", Bearer: false},
-	{Method: "POST", Path: "/api/v1/token/verify/", Bearer: false},
+var fullerSpec = []api.Operation{
+	{Method: "POST", Path: "/api/v1/auth/login/", Auth: api.AuthOptional},
+	{Method: "GET", Path: "/api/v1/me/", Auth: api.AuthRequired},
+	{Method: "GET", Path: "/api/v1/projects/", Auth: api.AuthRequired},
+	{Method: "GET", Path: "/api/v1/projects/export/", Auth: api.AuthNone},
+	{Method: "GET", Path: "/api/v1/projects/{id}/", Auth: api.AuthRequired},
+	{Method: "DELETE", Path: "/api/v1/projects/{id}/", Auth: api.AuthRequired},
+	{Method: "POST", Path: "/api/v1/runs/{id}/artifacts/", Auth: api.AuthRequired},
+	{Method: "GET", Path: "/api/v1/public/", Auth: api.AuthNone},
+	{Method: "POST", Path: api.TokenPrefix, Auth: api.AuthNone},
+	{Method: "POST", Path: api.RefreshPath, Auth: api.AuthNone, Refresh: true},
+	{Method: "POST", Path: api.TokenPrefix + "verify/", Auth: api.AuthNone},
 }
 
-// withRoutes makes the spec's table ops for the test.
-func withRoutes(t *testing.T, declared bool, ops []api.OperationAuth) {
+// withRoutes makes ops the spec's table for the test.
+func withRoutes(t *testing.T, ops []api.Operation) {
 	t.Helper()
-	saved := routes
-	routes = compileRoutes(declared, ops)
-	t.Cleanup(func() { routes = saved })
+	saved, savedPrefix := routes, routesPrefix
+	routes, routesPrefix = compileRoutes(ops), commonPrefix(ops)
+	t.Cleanup(func() { routes, routesPrefix = saved, savedPrefix })
 }
 
 func TestOperationTakesToken(t *testing.T) {
 	tests := []struct {
 		name         string
-		declared     bool
+		ops          []api.Operation
 		method, path string
 		want         bool
 	}{
-		{"bearer operation", true, "GET", "/api/v1/me/", true},
-		{"HEAD is GET's", true, "HEAD", "/api/v1/me/", true},
-		{"path parameter", true, "GET", "/api/v1/projects/42/", true},
-		{"uuid parameter", true, "POST", "/api/v1/runs/0b5e4c1e-2a43-4b8e-9d4a-3c1f2e6a7b8c/artifacts/", true},
-		{"literal beats parameter", true, "GET", "/api/v1/projects/export/", false},
-		{"empty parameter", true, "GET", "/api/v1/projects//", true}, // not in the spec: fallback
-		{"no security", true, "GET", "/api/v1/public/", false},
-		{"obtain", true, "POST", "/api/v1/token/", false},
-		{"refresh", true, "POST", "/api/v1/token/refresh/", false},
-		{"verify", true, "POST", "/api/v1/token/verify/", false},
-		{"other method on a known path", true, "OPTIONS", "/api/v1/me/", true},
-		{"unknown path", true, "GET", "/api/v1/other/", true},
-		{"unknown token path", true, "POST", "/api/v1/token/new/", false},
-		{"without the slash", true, "GET", "/api/v1/me", true},
-		{"deeper", true, "GET", "/api/v1/me/x/", true},
-		{"no security declared: protected", false, "GET", "/api/v1/me/", true},
-		{"no security declared: public is protected", false, "GET", "/api/v1/public/", true},
-		{"no security declared: obtain", false, "POST", "/api/v1/token/", false},
-		{"no security declared: verify", false, "POST", "/api/v1/token/verify/", false},
+		{"required", fullerSpec, "GET", "/api/v1/me/", true},
+		{"optional, until the session handles it apart", fullerSpec, "POST", "/api/v1/auth/login/", true},
+		{"HEAD is GET's", fullerSpec, "HEAD", "/api/v1/me/", true},
+		{"path parameter", fullerSpec, "GET", "/api/v1/projects/42/", true},
+		{"uuid parameter", fullerSpec, "POST", "/api/v1/runs/0b5e4c1e-2a43-4b8e-9d4a-3c1f2e6a7b8c/artifacts/", true},
+		{"literal beats parameter", fullerSpec, "GET", "/api/v1/projects/export/", false},
+		{"empty parameter", fullerSpec, "GET", "/api/v1/projects//", true}, // not in the spec: fallback
+		{"none", fullerSpec, "GET", "/api/v1/public/", false},
+		{"obtain", fullerSpec, "POST", api.TokenPrefix, false},
+		{"refresh", fullerSpec, "POST", api.RefreshPath, false},
+		{"verify", fullerSpec, "POST", api.TokenPrefix + "verify/", false},
+		{"other method on a known path", fullerSpec, "OPTIONS", "/api/v1/me/", true},
+		{"unknown path", fullerSpec, "GET", "/api/v1/other/", true},
+		{"unknown path under the token prefix", fullerSpec, "POST", api.TokenPrefix + "new/", false},
+		{"without the slash", fullerSpec, "GET", "/api/v1/me", true},
+		{"deeper", fullerSpec, "GET", "/api/v1/me/x/", true},
+		{"empty table: protected", nil, "GET", "/api/v1/me/", true},
+		{"empty table: obtain", nil, "POST", api.TokenPrefix, false},
+		{"empty table: verify", nil, "POST", api.TokenPrefix + "verify/", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			withRoutes(t, tc.declared, fullerSpec)
+			withRoutes(t, tc.ops)
 			assert.Equal(t, tc.want, operationTakesToken(tc.method, tc.path))
 		})
 	}
 }
 
+// TestGeneratedTableDecides: the table generated from openapi.yaml, which
+// declares no security schemes, gives the token to every operation but
+// SimpleJWT's views.
+func TestGeneratedTableDecides(t *testing.T) {
+	require.NotEmpty(t, api.Operations)
+	for _, op := range api.Operations {
+		assert.Equal(t, op.Auth != api.AuthNone, operationTakesToken(op.Method, op.Path), "%s %s", op.Method, op.Path)
+	}
+	assert.False(t, operationTakesToken(http.MethodPost, api.RefreshPath), "the refresh view")
+}
+
+func TestCommonPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		paths []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"/api/v1/token/refresh/"}, "/api/v1/token/refresh/"},
+		{[]string{"/api/v1/runs/{id}/"}, "/api/v1/runs/"},
+		{[]string{"/api/v1/me/", "/api/v1/projects/{id}/", "/api/v1/token/"}, "/api/v1/"},
+		{[]string{"/api/v1/me/", "/health/"}, "/"},
+		{[]string{"/{tenant}/me/", "/a/"}, "/"},
+	} {
+		var ops []api.Operation
+		for _, p := range tc.paths {
+			ops = append(ops, api.Operation{Method: "GET", Path: p})
+		}
+		assert.Equal(t, tc.want, commonPrefix(ops), "%q", tc.paths)
+	}
+}
+
 func TestScopeFollowsTheSpec(t *testing.T) {
-	withRoutes(t, true, fullerSpec)
+	withRoutes(t, fullerSpec)
 	tests := []struct {
 		base, method, url string
 		want              bool
 	}{
 		{"https://api.example.com", "GET", "https://api.example.com/api/v1/me/", true},
-		{"https://api.example.com", "POST", "https://api.example.com/api/v1/token/", false},
+		{"https://api.example.com", "POST", "https://api.example.com" + api.TokenPrefix, false},
 		{"https://api.example.com/prefix", "GET", "https://api.example.com/prefix/api/v1/me/", true},
-		{"https://api.example.com/prefix", "POST", "https://api.example.com/prefix/api/v1/token/refresh/", false},
+		{"https://api.example.com/prefix", "POST", "https://api.example.com/prefix" + api.RefreshPath, false},
 		{"https://api.example.com/prefix", "GET", "https://api.example.com/api/v1/me/", false},
 		{"https://api.example.com/prefix", "GET", "https://api.example.com/prefixed/api/v1/me/", false},
 	}
@@ -95,7 +127,7 @@ func TestScopeFollowsTheSpec(t *testing.T) {
 }
 
 func TestOperationLookupAllocatesNothing(t *testing.T) {
-	withRoutes(t, true, fullerSpec)
+	withRoutes(t, fullerSpec)
 	scope := newAuthScope("https://api.example.com/prefix")
 	req := httptest.NewRequest(http.MethodPost, "https://api.example.com/prefix/api/v1/runs/0b5e4c1e-2a43-4b8e-9d4a-3c1f2e6a7b8c/artifacts/", nil)
 	allocs := testing.AllocsPerRun(100, func() {
@@ -109,25 +141,27 @@ func TestOperationLookupAllocatesNothing(t *testing.T) {
 func TestInvalidTokenOnlyForTheSessionsTokens(t *testing.T) {
 	tests := []struct {
 		name         string
-		declared     bool
+		ops          []api.Operation
 		method, path string
 		status       int
 		code         string
 		invalid      bool
 	}{
-		{"protected route", true, "GET", "/api/v1/me/", 401, "token_not_valid", true},
-		{"protected route under a prefix", true, "GET", "/prefix/api/v1/projects/7/", 401, "token_not_valid", true},
-		{"no credentials", true, "GET", "/api/v1/me/", 401, "", false},
-		{"refresh 401", true, "POST", "/api/v1/token/refresh/", 401, "token_not_valid", true},
-		{"refresh 400", true, "POST", "/api/v1/token/refresh/", 400, "", true},
-		{"verify of a bad token", true, "POST", "/api/v1/token/verify/", 401, "token_not_valid", false},
-		{"obtain with a wrong password", true, "POST", "/api/v1/token/", 401, "no_active_account", false},
-		{"verify, no security declared", false, "POST", "/api/v1/token/verify/", 401, "token_not_valid", false},
-		{"protected, no security declared", false, "GET", "/api/v1/me/", 401, "token_not_valid", true},
+		{"protected route", fullerSpec, "GET", "/api/v1/me/", 401, "token_not_valid", true},
+		{"protected route under a prefix", fullerSpec, "GET", "/prefix/api/v1/projects/7/", 401, "token_not_valid", true},
+		{"no credentials", fullerSpec, "GET", "/api/v1/me/", 401, "", false},
+		{"refresh 401", fullerSpec, "POST", api.RefreshPath, 401, "token_not_valid", true},
+		{"refresh 401 under a prefix", fullerSpec, "POST", "/prefix" + api.RefreshPath, 401, "token_not_valid", true},
+		{"refresh 400", fullerSpec, "POST", api.RefreshPath, 400, "", true},
+		{"verify of a bad token", fullerSpec, "POST", api.TokenPrefix + "verify/", 401, "token_not_valid", false},
+		{"obtain with a wrong password", fullerSpec, "POST", api.TokenPrefix, 401, "no_active_account", false},
+		{"verify, empty table", nil, "POST", api.TokenPrefix + "verify/", 401, "token_not_valid", false},
+		{"protected, empty table", nil, "GET", "/api/v1/me/", 401, "token_not_valid", true},
+		{"refresh, empty table", nil, "POST", api.RefreshPath, 401, "token_not_valid", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			withRoutes(t, tc.declared, fullerSpec)
+			withRoutes(t, tc.ops)
 			// As the backend sends them: JSON, and a 400 about the refresh field.
 			err := &APIError{StatusCode: tc.status, Method: tc.method, Path: tc.path, Code: tc.code, ContentType: "application/json"}
 			if tc.status == 400 {
@@ -155,9 +189,9 @@ func (r *opRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.base.RoundTrip(req)
 }
 
-// TestTokenEndpointsGetNoTokenAndNoReplay: with today's spec, which declares
-// no security, a 401 from verify or obtain is sent once, without the token,
-// and is not the session's ErrInvalidToken.
+// TestTokenEndpointsGetNoTokenAndNoReplay: with today's spec, which lists
+// neither, a 401 from verify or obtain is sent once, without the token, and
+// is not the session's ErrInvalidToken.
 func TestTokenEndpointsGetNoTokenAndNoReplay(t *testing.T) {
 	srv := wrappertest.NewServer(wrappertest.Options{})
 	t.Cleanup(srv.Close)
@@ -165,9 +199,9 @@ func TestTokenEndpointsGetNoTokenAndNoReplay(t *testing.T) {
 	rec := &opRecorder{base: http.DefaultTransport}
 	c, err := New(WithBaseURL(srv.URL), WithTokens(access, refresh), WithHTTPClient(&http.Client{Transport: rec}))
 	require.NoError(t, err)
-	const verify = "/api/v1/token/verify/"
+	verify, obtain := api.TokenPrefix+"verify/", api.TokenPrefix
 	srv.Inject(verify, wrappertest.Fault{Status: 401, Body: `{"detail":"Token is invalid or expired","code":"token_not_valid"}`})
-	srv.Inject("/api/v1/token/", wrappertest.Fault{Status: 401, Body: `{"detail":"No active account found with the given credentials"}`})
+	srv.Inject(obtain, wrappertest.Fault{Status: 401, Body: `{"detail":"No active account found with the given credentials"}`})
 
 	resp, err := c.HTTPClient().Post(srv.URL+verify, "application/json", strings.NewReader(`{"token":"garbage"}`))
 	require.NoError(t, err)
@@ -177,7 +211,7 @@ func TestTokenEndpointsGetNoTokenAndNoReplay(t *testing.T) {
 	require.ErrorIs(t, apiErr, ErrUnauthorized)
 	assert.NotErrorIs(t, apiErr, ErrInvalidToken)
 
-	resp, err = c.HTTPClient().Post(srv.URL+"/api/v1/token/", "application/json", strings.NewReader(`{"username":"a","password":"wrong"}`))
+	resp, err = c.HTTPClient().Post(srv.URL+obtain, "application/json", strings.NewReader(`{"username":"a","password":"wrong"}`))
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
@@ -188,29 +222,29 @@ func TestTokenEndpointsGetNoTokenAndNoReplay(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 
 	assert.Equal(t, []string{
-		"POST /api/v1/token/verify/ auth=false",
-		"POST /api/v1/token/ auth=false",
-		"GET /api/v1/me/ auth=true",
+		"POST " + verify + " auth=false",
+		"POST " + obtain + " auth=false",
+		"GET " + wrappertest.MeRoute + " auth=true",
 	}, rec.seen)
 	assert.Zero(t, srv.Requests(wrappertest.RefreshRoute), "refreshes")
 }
 
 // BenchmarkOperationLookup: the token decision for one request, with the
-// table generated from openapi.yaml (which declares no security) and with
-// the table of a fuller spec, against a route near its end.
+// table generated from openapi.yaml (its one operation) and with the table
+// of a fuller spec, against a route near its end.
 func BenchmarkOperationLookup(b *testing.B) {
 	req := httptest.NewRequest(http.MethodPost, "https://api.example.com/api/v1/runs/0b5e4c1e-2a43-4b8e-9d4a-3c1f2e6a7b8c/artifacts/", nil)
 	for _, tc := range []struct {
 		name string
-		rs   []route
+		ops  []api.Operation
 	}{
-		{"generated", routes},
-		{"fuller spec", compileRoutes(true, fullerSpec)},
+		{"generated", api.Operations},
+		{"fuller spec", fullerSpec},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			saved := routes
-			routes = tc.rs
-			b.Cleanup(func() { routes = saved })
+			saved, savedPrefix := routes, routesPrefix
+			routes, routesPrefix = compileRoutes(tc.ops), commonPrefix(tc.ops)
+			b.Cleanup(func() { routes, routesPrefix = saved, savedPrefix })
 			scope := newAuthScope("https://api.example.com")
 			b.ReportAllocs()
 			for b.Loop() {

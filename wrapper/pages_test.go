@@ -328,7 +328,7 @@ func TestOK(t *testing.T) {
 	var apiErr *wrapper.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusUnauthorized, apiErr.StatusCode)
-	assert.Equal(t, "/api/v1/token/refresh/", apiErr.Path)
+	assert.Equal(t, api.RefreshPath, apiErr.Path)
 	assert.ErrorIs(t, err, wrapper.ErrInvalidToken)
 
 	// A 200 that is not JSON, as a proxy might send: an error, never a nil JSON200.

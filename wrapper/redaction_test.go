@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
@@ -142,7 +143,7 @@ func TestSessionTransportErrorsCarryNoAccessToken(t *testing.T) {
 			return
 		}
 		defer conn.Close()
-		_, _ = buf.WriteString("HTTP/1.1 " + strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ") + "\r\n\r\n")
+		_, _ = buf.WriteString("HTTP/1.1 " + strings.TrimPrefix(r.Header.Get("Authorization"), api.AuthScheme+" ") + "\r\n\r\n")
 		_ = buf.Flush()
 	}, wrapper.WithTokens(access, refresh), wrapper.WithMaxRetries(0))
 	_, err := c.HTTPClient().Get(c.BaseURL() + "/api/v1/me/")

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
 
@@ -38,7 +39,7 @@ func TestAPIErrorRequestID(t *testing.T) {
 				assert.NotContains(t, err.Error(), "request ID")
 				return
 			}
-			assert.Equal(t, "wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is invalid or expired (token_not_valid) "+tc.want, err.Error())
+			assert.Equal(t, "wrapper: POST "+api.RefreshPath+": 401 Unauthorized: Token is invalid or expired (token_not_valid) "+tc.want, err.Error())
 		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
@@ -251,7 +252,7 @@ func TestRedirects(t *testing.T) {
 	assert.Equal(t, http.StatusFound, resp.StatusCode, "a POST is not turned into a GET")
 	assert.Equal(t, int32(4), n.Load())
 	for _, a := range auth {
-		assert.Equal(t, "Bearer "+access, a)
+		assert.Equal(t, api.AuthScheme+" "+access, a)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/aisquare-studio/aisquare-go/api"
 )
 
 // authScope is the part of the web that a session's token belongs to: the
@@ -115,6 +117,6 @@ func (a *authScope) auth(req *http.Request) authKind {
 // URL: same scheme, host and port, and the path under the base URL's path.
 func (a *authScope) refreshes(req *http.Request) bool {
 	u := req.URL
-	return a.scheme != "" && u.Path == a.prefix+refreshPath && strings.EqualFold(u.Scheme, a.scheme) &&
+	return a.scheme != "" && u.Path == a.prefix+api.RefreshPath && strings.EqualFold(u.Scheme, a.scheme) &&
 		strings.EqualFold(u.Hostname(), a.host) && portOf(a.scheme, u.Port()) == a.port
 }

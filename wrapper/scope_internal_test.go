@@ -3,6 +3,8 @@ package wrapper
 import (
 	"net/http"
 	"testing"
+
+	"github.com/aisquare-studio/aisquare-go/api"
 )
 
 func TestAuthScopeCovers(t *testing.T) {
@@ -16,7 +18,7 @@ func TestAuthScopeCovers(t *testing.T) {
 		{"https://api.aisquare.studio", "https://api.aisquare.studio/", true},
 		{"https://api.aisquare.studio", "https://api.aisquare.studio", false}, // no path: no operation
 		{"https://api.aisquare.studio", "https://api.aisquare.studio/api/v1/me/?page=2", true},
-		{"https://api.aisquare.studio", "https://api.aisquare.studio/api/v1/token/refresh/", false},
+		{"https://api.aisquare.studio", "https://api.aisquare.studio" + api.RefreshPath, false},
 		{"https://api.aisquare.studio", "http://api.aisquare.studio/api/v1/me/", false},
 		{"https://api.aisquare.studio", "https://api.aisquare.studio:8443/api/v1/me/", false},
 		{"https://api.aisquare.studio", "https://files.aisquare.studio/download", false},
@@ -35,10 +37,10 @@ func TestAuthScopeCovers(t *testing.T) {
 		{"https://host/prefix", "https://host/", false},
 		{"https://host/prefix", "https://host/prefix/../admin/", false},
 		{"https://host/prefix", "https://host/prefix/%2e%2e/admin/", false},
-		{"https://host/prefix", "https://host/prefix/api/v1/token/refresh/", false},
-		{"https://host/prefix", "https://host/api/v1/token/refresh/", false},
-		{"https://api.aisquare.studio", "https://api.aisquare.studio/api/v1/token/", false},
-		{"https://api.aisquare.studio", "https://api.aisquare.studio/api/v1/token/verify/", false},
+		{"https://host/prefix", "https://host/prefix" + api.RefreshPath, false},
+		{"https://host/prefix", "https://host" + api.RefreshPath, false},
+		{"https://api.aisquare.studio", "https://api.aisquare.studio" + api.TokenPrefix, false},
+		{"https://api.aisquare.studio", "https://api.aisquare.studio" + api.TokenPrefix + "verify/", false},
 	}
 	for _, tc := range tests {
 		req, err := http.NewRequest(http.MethodGet, tc.url, nil)

@@ -9,6 +9,8 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/aisquare-studio/aisquare-go/api"
+	"github.com/aisquare-studio/aisquare-go/internal/claims"
 	"github.com/aisquare-studio/aisquare-go/wrapper/internal/session"
 )
 
@@ -32,11 +34,14 @@ func (c *Client) startSession(cfg *config, found *credential) error {
 		store = c.store
 	}
 	given := session.Pair{Access: cfg.access, Refresh: cfg.refresh}
-	scheme, noTokens := "Bearer", error(ErrNoTokens)
+	scheme, noTokens := api.AuthScheme, error(ErrNoTokens)
 	switch {
 	case found != nil && found.store == nil:
 		c.source, given = found.source, session.Pair{Access: found.access, Expiry: found.expiry}
 		noTokens = expiredError{found.source}
+		if _, err := claims.Parse(found.access); err != nil {
+			scheme = "Bearer" // AISquare's own tokens, such as "aisq_...", go as Bearer tokens
+		}
 	case found != nil:
 		c.source = found.source
 	case cfg.refresh != "":

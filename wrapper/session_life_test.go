@@ -91,7 +91,7 @@ func TestSessionOpaqueAccessTokens(t *testing.T) {
 			return
 		}
 		calls.Add(1)
-		if !valid[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
+		if !valid[strings.TrimPrefix(r.Header.Get("Authorization"), api.AuthScheme+" ")] {
 			w.WriteHeader(http.StatusUnauthorized)
 			fmt.Fprint(w, `{"detail":"Given token not valid for any token type","code":"token_not_valid"}`)
 			return

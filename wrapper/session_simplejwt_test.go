@@ -26,7 +26,7 @@ import (
 type refreshCounter struct{ refreshes atomic.Int32 }
 
 func (c *refreshCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Path == "/api/v1/token/refresh/" {
+	if r.URL.Path == api.RefreshPath {
 		c.refreshes.Add(1)
 	}
 	return http.DefaultTransport.RoundTrip(r)

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
@@ -288,7 +289,7 @@ type logTransport struct {
 
 func (l logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	l.mu.Lock()
-	*l.log = append(*l.log, r.URL.Path+" "+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	*l.log = append(*l.log, r.URL.Path+" "+strings.TrimPrefix(r.Header.Get("Authorization"), api.AuthScheme+" "))
 	l.mu.Unlock()
 	return http.DefaultTransport.RoundTrip(r)
 }

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/aisquare-studio/aisquare-go/api"
 )
 
 // Python is Debian's interpreter, which sees Debian's packages; the python3
@@ -75,6 +77,10 @@ func Start(t testing.TB, opts Options) *Server {
 		"BLACKLIST_AFTER_ROTATION="+flag(opts.Blacklist),
 		"ACCESS_LIFETIME_SECONDS="+strconv.Itoa(int(lifetime/time.Second)),
 		"THREADED="+flag(opts.Threaded),
+		// The session refreshes through the spec's refresh view and sends
+		// its scheme, as generated.
+		"REFRESH_PATH="+api.RefreshPath,
+		"AUTH_HEADER_TYPE="+api.AuthScheme,
 	)
 	return &Server{URL: url}
 }

@@ -6,6 +6,23 @@ Run with Debian's /usr/bin/python3:
                           database at $DB_PATH and uploads under $MEDIA_ROOT;
                           prints "ready" once it accepts connections
 The user alice (password alice-password) owns 5 projects and 3 runs.
+
+$VARIANT changes the backend as other teams' backends differ from this one
+(unset: the backend of testdata/backend/openapi.yaml):
+  moved    SimpleJWT's views under /api/v1/auth/ (refresh at
+           /api/v1/auth/refresh/), and a server of the spec's own, at
+           http://localhost:3000/, described as "Production"
+  jwt      SimpleJWT's AUTH_HEADER_TYPES = ('JWT',), and one schema for
+           request and response (no COMPONENT_SPLIT_REQUEST)
+  unknown  SimpleJWT's authentication under a class drf-spectacular does not
+           know: the spec has no securitySchemes
+  custom   a refresh serializer of the project's own at
+           /api/v1/token/refresh/, and SimpleJWT's at /api/v1/auth/jwt/refresh/;
+           DRF's default parsers, so every view takes form and multipart
+           bodies too
+  none     no refresh view: a login taking {username, password} at
+           /api/v1/token/refresh/
+  nested   runs nested under projects at /api/v1/projects/{id}/runs/{id}/
 """
 import os
 import sys
@@ -16,6 +33,10 @@ import django
 from django.conf import settings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+VARIANT = os.environ.get("VARIANT", "")
+if VARIANT not in ("", "moved", "jwt", "unknown", "custom", "none", "nested"):
+    sys.exit(f"unknown VARIANT {VARIANT!r}")
 
 settings.configure(
     DEBUG=False,
@@ -41,9 +62,16 @@ settings.configure(
     DEFAULT_AUTO_FIELD="django.db.models.AutoField",
     USE_TZ=True,
     REST_FRAMEWORK={
-        "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "studio.authentication.StudioJWTAuthentication" if VARIANT == "unknown"
+            else "rest_framework_simplejwt.authentication.JWTAuthentication",
+        ],
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+        # DRF's default parsers in "custom": the spec then documents form and
+        # multipart bodies for every view, the refresh view's included.
+        "DEFAULT_PARSER_CLASSES": [
+            "rest_framework.parsers.JSONParser",
+        ] + (["rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"] if VARIANT == "custom" else []),
         "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
         "PAGE_SIZE": 2,
         "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -52,12 +80,14 @@ settings.configure(
     SIMPLE_JWT={
         "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
         "REFRESH_TOKEN_LIFETIME": timedelta(days=30),
+        "AUTH_HEADER_TYPES": ("JWT",) if VARIANT == "jwt" else ("Bearer",),
     },
     SPECTACULAR_SETTINGS={
         "TITLE": "AISquare Studio API",
         "VERSION": "1.0.0",
-        "COMPONENT_SPLIT_REQUEST": True,
+        "COMPONENT_SPLIT_REQUEST": VARIANT != "jwt",
         "SERVE_INCLUDE_SCHEMA": False,
+        "SERVERS": [{"url": "http://localhost:3000/", "description": "Production"}] if VARIANT == "moved" else [],
     },
 )
 django.setup()
@@ -73,21 +103,36 @@ from rest_framework_simplejwt.views import (  # noqa: E402
     TokenVerifyView,
 )
 
-from studio.api import MeView, ProjectViewSet, RunViewSet  # noqa: E402
+from studio.api import HealthView, MeView, ProjectRunView, ProjectViewSet, RunViewSet  # noqa: E402
+from studio.auth import CustomTokenRefreshView, LoginAttemptsView, LoginView  # noqa: E402
 from studio.models import Project, Run  # noqa: E402
 
 router = SimpleRouter()
 router.register("projects", ProjectViewSet, basename="project")
 router.register("runs", RunViewSet, basename="run")
 
+token = "api/v1/auth/" if VARIANT == "moved" else "api/v1/token/"
+refresh = {
+    "": TokenRefreshView, "moved": TokenRefreshView, "jwt": TokenRefreshView, "unknown": TokenRefreshView,
+    "custom": CustomTokenRefreshView, "none": LoginView, "nested": TokenRefreshView,
+}[VARIANT]
 urlpatterns = [
-    path("api/v1/token/", TokenObtainPairView.as_view()),
-    path("api/v1/token/refresh/", TokenRefreshView.as_view()),
-    path("api/v1/token/verify/", TokenVerifyView.as_view()),
-    path("api/v1/token/blacklist/", TokenBlacklistView.as_view()),
+    path(token + ("token/" if VARIANT == "moved" else ""), TokenObtainPairView.as_view()),
+    path(token + "refresh/", refresh.as_view()),
+    path(token + "verify/", TokenVerifyView.as_view()),
+    path(token + "blacklist/", TokenBlacklistView.as_view()),
+    path("api/v1/auth/login/", LoginView.as_view()),
+    path("api/v1/health/", HealthView.as_view()),
     path("api/v1/me/", MeView.as_view()),
     path("api/v1/", include(router.urls)),
+    path("api/v1/test/login-attempts/", LoginAttemptsView.as_view()),
 ]
+if VARIANT == "custom":
+    urlpatterns.append(path("api/v1/auth/jwt/refresh/", TokenRefreshView.as_view()))
+if VARIANT == "nested":
+    # drf-spectacular renders the pk of a nested route as {id} too
+    # (SCHEMA_COERCE_PATH_PK), as nested routers' specs have it.
+    urlpatterns.append(path("api/v1/projects/<int:id>/runs/<uuid:pk>/", ProjectRunView.as_view()))
 
 
 def seed():

@@ -19,8 +19,7 @@ func ExamplePages() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	user, password := "alice", "alice-password"
-	login, err := wrapper.OK(anon.API().TokenCreateWithResponse(ctx, api.TokenObtainPairRequest{Username: &user, Password: &password}))
+	login, err := wrapper.OK(anon.API().TokenCreateWithResponse(ctx, api.TokenObtainPairRequest{Username: "alice", Password: "alice-password"}))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -11,53 +11,16 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/oapi-codegen/nullable"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
-
-// regenBackendEnv holds the base URL of the running backend.
-const regenBackendEnv = "AISQUARE_REGEN_BACKEND"
-
-func regenBackend(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv(regenBackendEnv)
-	if u == "" {
-		t.Fatalf("$%s is not set: run this through the regeneration test", regenBackendEnv)
-	}
-	return u
-}
-
-// regenRecorder records the requests that reach the network.
-type regenRecorder struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (r *regenRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	r.seen = append(r.seen, fmt.Sprintf("%s %s auth=%t", req.Method, req.URL.Path, req.Header.Get("Authorization") != ""))
-	r.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(req)
-}
-
-// take returns the requests recorded since the last call.
-func (r *regenRecorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	seen := r.seen
-	r.seen = nil
-	return seen
-}
-
-func ptr[T any](v T) *T { return &v }
 
 func TestRegeneratedClient(t *testing.T) {
 	base := regenBackend(t)
@@ -69,7 +32,7 @@ func TestRegeneratedClient(t *testing.T) {
 	anon, err := wrapper.New(wrapper.WithBaseURL(base), wrapper.WithHTTPClient(hc))
 	require.NoError(t, err)
 	login, err := wrapper.OK(anon.API().TokenCreateWithResponse(ctx, api.TokenObtainPairRequest{
-		Username: ptr("alice"), Password: ptr("alice-password"),
+		Username: "alice", Password: "alice-password", // required: plain values, though write-only
 	}))
 	require.NoError(t, err)
 	require.NotEmpty(t, login.JSON200.Access)
@@ -81,7 +44,7 @@ func TestRegeneratedClient(t *testing.T) {
 
 	t.Run("wrong password is sent once, without the token", func(t *testing.T) {
 		_, err := wrapper.OK(c.API().TokenCreateWithResponse(ctx, api.TokenObtainPairRequest{
-			Username: ptr("alice"), Password: ptr("wrong"),
+			Username: "alice", Password: "wrong",
 		}))
 		require.ErrorIs(t, err, wrapper.ErrUnauthorized)
 		assert.NotErrorIs(t, err, wrapper.ErrInvalidToken, "the session is fine")
@@ -127,7 +90,20 @@ func TestRegeneratedClient(t *testing.T) {
 		require.Len(t, *runs.JSON200.Results, 1)
 		run := (*runs.JSON200.Results)[0]
 		assert.Equal(t, api.StatusEnumTimeout, run.Status)
-		assert.Nil(t, run.Score, "nullable")
+		assert.True(t, run.Score.IsNull(), "nullable: null")
+		rec.take()
+	})
+
+	t.Run("a nullable field set to null", func(t *testing.T) {
+		desc := nullable.NewNullableWithValue("the first one")
+		p, err := wrapper.OK(c.API().ProjectsPartialUpdateWithResponse(ctx, 1, api.PatchedProjectRequest{Description: desc}))
+		require.NoError(t, err)
+		assert.Equal(t, "the first one", p.JSON200.Description.MustGet())
+
+		p, err = wrapper.OK(c.API().ProjectsPartialUpdateWithResponse(ctx, 1, api.PatchedProjectRequest{Description: nullable.NewNullNullable[string]()}))
+		require.NoError(t, err)
+		assert.True(t, p.JSON200.Description.IsNull())
+		assert.Equal(t, "project 1", p.JSON200.Name, "a field not sent is left as it was")
 		rec.take()
 	})
 
@@ -171,7 +147,7 @@ func TestRegeneratedClient(t *testing.T) {
 	})
 
 	t.Run("verify of a garbage token: one request, no refresh", func(t *testing.T) {
-		_, err := wrapper.OK(c.API().TokenVerifyCreateWithResponse(ctx, api.TokenVerifyRequest{Token: ptr("garbage")}))
+		_, err := wrapper.OK(c.API().TokenVerifyCreateWithResponse(ctx, api.TokenVerifyRequest{Token: "garbage"}))
 		require.ErrorIs(t, err, wrapper.ErrUnauthorized)
 		assert.NotErrorIs(t, err, wrapper.ErrInvalidToken, "the session is fine")
 		assert.Equal(t, []string{"POST /api/v1/token/verify/ auth=false"}, rec.take())
@@ -182,7 +158,7 @@ func TestRegeneratedClient(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 		assert.Equal(t, []string{"POST /api/v1/token/verify/ auth=false"}, rec.take(), "through HTTPClient too")
 
-		_, err = wrapper.OK(c.API().TokenVerifyCreateWithResponse(ctx, api.TokenVerifyRequest{Token: ptr(login.JSON200.Access)}))
+		_, err = wrapper.OK(c.API().TokenVerifyCreateWithResponse(ctx, api.TokenVerifyRequest{Token: login.JSON200.Access}))
 		require.NoError(t, err)
 		rec.take()
 	})

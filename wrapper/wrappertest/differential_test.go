@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
@@ -45,7 +46,7 @@ func scenario(t *testing.T, baseURL, access, refresh string) []answer {
 			req.Header.Set("Content-Type", contentType)
 		}
 		if bearer != "" {
-			req.Header.Set("Authorization", "Bearer "+bearer)
+			req.Header.Set("Authorization", api.AuthScheme+" "+bearer)
 		}
 		resp, err := noRedirect.Do(req)
 		require.NoError(t, err)
@@ -80,24 +81,24 @@ func scenario(t *testing.T, baseURL, access, refresh string) []answer {
 		return nil
 	}
 	const json = "application/json"
-	rotated := do("refresh", "POST", "/api/v1/token/refresh/", json, `{"refresh":"`+refresh+`"}`, "")
+	rotated := do("refresh", "POST", wrappertest.RefreshRoute, json, `{"refresh":"`+refresh+`"}`, "")
 	newRefresh, _ := rotated["refresh"].(string)
 	newRefresh = cmp.Or(newRefresh, refresh) // without rotation, the same
 	newAccess, _ := rotated["access"].(string)
-	do("reuse the rotated token", "POST", "/api/v1/token/refresh/", json, `{"refresh":"`+refresh+`"}`, "")
-	do("the rotated token", "POST", "/api/v1/token/refresh/", json, `{"refresh":"`+newRefresh+`"}`, "")
-	do("access as refresh", "POST", "/api/v1/token/refresh/", json, `{"refresh":"`+access+`"}`, "")
-	do("garbage", "POST", "/api/v1/token/refresh/", json, `{"refresh":"garbage"}`, "")
-	do("bad signature", "POST", "/api/v1/token/refresh/", json, `{"refresh":"`+newRefresh[:len(newRefresh)-4]+`AAAA"}`, "")
-	do("empty object", "POST", "/api/v1/token/refresh/", json, `{}`, "")
-	do("blank", "POST", "/api/v1/token/refresh/", json, `{"refresh":""}`, "")
-	do("null", "POST", "/api/v1/token/refresh/", json, `{"refresh":null}`, "")
-	do("a list", "POST", "/api/v1/token/refresh/", json, `[]`, "")
-	do("malformed JSON", "POST", "/api/v1/token/refresh/", json, `{bad`, "")
-	do("access is ignored", "POST", "/api/v1/token/refresh/", json, `{"access":"x"}`, "")
-	do("form body", "POST", "/api/v1/token/refresh/", "text/plain", `refresh=x`, "")
-	do("no trailing slash", "POST", "/api/v1/token/refresh", json, `{}`, "")
-	do("GET", "GET", "/api/v1/token/refresh/", "", "", "")
+	do("reuse the rotated token", "POST", wrappertest.RefreshRoute, json, `{"refresh":"`+refresh+`"}`, "")
+	do("the rotated token", "POST", wrappertest.RefreshRoute, json, `{"refresh":"`+newRefresh+`"}`, "")
+	do("access as refresh", "POST", wrappertest.RefreshRoute, json, `{"refresh":"`+access+`"}`, "")
+	do("garbage", "POST", wrappertest.RefreshRoute, json, `{"refresh":"garbage"}`, "")
+	do("bad signature", "POST", wrappertest.RefreshRoute, json, `{"refresh":"`+newRefresh[:len(newRefresh)-4]+`AAAA"}`, "")
+	do("empty object", "POST", wrappertest.RefreshRoute, json, `{}`, "")
+	do("blank", "POST", wrappertest.RefreshRoute, json, `{"refresh":""}`, "")
+	do("null", "POST", wrappertest.RefreshRoute, json, `{"refresh":null}`, "")
+	do("a list", "POST", wrappertest.RefreshRoute, json, `[]`, "")
+	do("malformed JSON", "POST", wrappertest.RefreshRoute, json, `{bad`, "")
+	do("access is ignored", "POST", wrappertest.RefreshRoute, json, `{"access":"x"}`, "")
+	do("form body", "POST", wrappertest.RefreshRoute, "text/plain", `refresh=x`, "")
+	do("no trailing slash", "POST", strings.TrimSuffix(wrappertest.RefreshRoute, "/"), json, `{}`, "")
+	do("GET", "GET", wrappertest.RefreshRoute, "", "", "")
 	do("unknown route", "GET", "/api/v1/nothing/", "", "", "")
 	do("protected, no token", "GET", "/api/v1/me/", "", "", "")
 	do("protected, access token", "GET", "/api/v1/me/", "", "", newAccess)
@@ -181,7 +182,7 @@ func describeClaims(t *testing.T, token string, loginIat int64, now time.Time) m
 func refreshClaims(t *testing.T, baseURL, refresh string) map[string]any {
 	t.Helper()
 	loginIat := int64(decodeClaims(t, refresh)["iat"].(float64))
-	resp, err := http.Post(baseURL+"/api/v1/token/refresh/", "application/json", strings.NewReader(`{"refresh":"`+refresh+`"}`))
+	resp, err := http.Post(baseURL+wrappertest.RefreshRoute, "application/json", strings.NewReader(`{"refresh":"`+refresh+`"}`))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)

@@ -17,8 +17,9 @@ import (
 
 // Routes of the server.
 const (
-	// RefreshRoute is the spec's token refresh endpoint.
-	RefreshRoute = "/api/v1/token/refresh/"
+	// RefreshRoute is the spec's token refresh endpoint, as generated:
+	// [api.RefreshPath].
+	RefreshRoute = api.RefreshPath
 	// MeRoute is a protected route: GET with a valid access token answers
 	// {"user_id": N}. The real backend has such routes; the spec does not
 	// list them yet.
@@ -264,7 +265,7 @@ func pythonType(v any) string {
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", allowed[MeRoute])
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if scheme != "Bearer" || token == "" {
+	if scheme != api.AuthScheme || token == "" {
 		unauthorized(w, api.ErrorDetail{Detail: "Authentication credentials were not provided."})
 		return
 	}
@@ -336,7 +337,7 @@ func parseJSON(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func unauthorized(w http.ResponseWriter, body any) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+	w.Header().Set("WWW-Authenticate", api.AuthScheme+` realm="api"`)
 	writeJSON(w, http.StatusUnauthorized, body)
 }
 

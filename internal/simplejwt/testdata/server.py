@@ -8,6 +8,10 @@ Run with Debian's /usr/bin/python3. Settings come from the environment:
   ACCESS_LIFETIME_SECONDS  access token lifetime (default 300)
   THREADED                 "1" to serve requests on a thread each, as a
                            multi-worker deployment would
+  REFRESH_PATH             the refresh view's path (default
+                           /api/v1/token/refresh/): the generated client's
+  AUTH_HEADER_TYPE         the word before the access token in
+                           Authorization (default Bearer)
 It prints "ready" on stdout once it accepts connections.
 
 Besides SimpleJWT's own views it serves POST /api/v1/test/old-pair/
@@ -53,6 +57,7 @@ settings.configure(
         "REFRESH_TOKEN_LIFETIME": timedelta(days=30),
         "ROTATE_REFRESH_TOKENS": rotate,
         "BLACKLIST_AFTER_ROTATION": blacklist,
+        "AUTH_HEADER_TYPES": (os.environ.get("AUTH_HEADER_TYPE") or "Bearer",),
     },
 )
 django.setup()
@@ -119,7 +124,7 @@ class Stats(APIView):
 urlpatterns = [
     path("api/v1/test/old-pair/", OldPair.as_view()),
     path("api/v1/token/", TokenObtainPairView.as_view()),
-    path("api/v1/token/refresh/", CountingRefresh.as_view()),
+    path((os.environ.get("REFRESH_PATH") or "/api/v1/token/refresh/").lstrip("/"), CountingRefresh.as_view()),
     path("api/v1/me/", Me.as_view()),
     path("api/v1/test/stats/", Stats.as_view()),
 ]

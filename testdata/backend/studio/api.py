@@ -1,11 +1,12 @@
 """Serializers and views of the API."""
 from django.contrib.auth.models import User
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, mixins, parsers, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from .models import Artifact, Project, Run
 
@@ -69,6 +70,26 @@ class RunViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrieve
         upload = serializer.validated_data["file"]
         serializer.save(run=run, size=upload.size)
         return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+
+class ProjectRunView(generics.RetrieveAPIView):
+    """A run of a project: a nested route."""
+
+    serializer_class = RunSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        return Run.objects.filter(project__owner=self.request.user, project_id=self.kwargs["id"])
+
+
+class HealthView(APIView):
+    """AllowAny under the default JWT authentication."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: inline_serializer("Health", {"status": serializers.CharField()})})
+    def get(self, request):
+        return Response({"status": "ok"})
 
 
 class MeView(generics.RetrieveAPIView):

@@ -34,6 +34,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 	"github.com/aisquare-studio/aisquare-go/wrapper/redisstore"
 )
@@ -189,7 +190,7 @@ func get(ctx context.Context, c *wrapper.Client, url string) error {
 type tokenWatcher struct{ base http.RoundTripper }
 
 func (w tokenWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
-	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
+	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), api.AuthScheme+" "); ok {
 		if exp, err := wrapper.TokenExpiry(tok); err == nil {
 			for {
 				cur := validUntil.Load()
@@ -212,7 +213,7 @@ type refreshWatcher struct {
 }
 
 func (w *refreshWatcher) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !strings.HasSuffix(req.URL.Path, "/token/refresh/") {
+	if !strings.HasSuffix(req.URL.Path, api.RefreshPath) {
 		return w.base.RoundTrip(req)
 	}
 	counts.refreshes.Add(1)
