@@ -14,6 +14,7 @@ import (
 
 // flight is a refresh, login or store read whose result callers share.
 type flight struct {
+	ctx        context.Context // the values of the caller that started it, such as a trace
 	done       chan struct{}
 	base       *Token        // the token it replaces: the one current at its start
 	urgent     chan struct{} // a background flight's: closed when a caller joins
@@ -42,9 +43,9 @@ func (f *flight) wait(ctx context.Context) error {
 	}
 }
 
-// start starts a flight to replace base; mu is held.
-func (s *Session) start(base *Token, background bool) *flight {
-	f := &flight{done: make(chan struct{}), base: base, from: base, background: background}
+// start starts a flight to replace base, for the caller of ctx; mu is held.
+func (s *Session) start(ctx context.Context, base *Token, background bool) *flight {
+	f := &flight{ctx: context.WithoutCancel(ctx), done: make(chan struct{}), base: base, from: base, background: background}
 	if background {
 		f.urgent = make(chan struct{})
 	}
@@ -60,7 +61,7 @@ func (s *Session) run(f *flight) {
 		case <-f.urgent:
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), flightTimeout+s.grace)
+	ctx, cancel := context.WithTimeout(f.ctx, flightTimeout+s.grace)
 	defer cancel()
 	start, unlock := time.Now(), func() {}
 	if l, ok := s.cfg.Store.(Locker); ok && (f.base.dead == nil || s.cfg.Login != nil) {

@@ -110,7 +110,7 @@ func (s *Session) Token(ctx context.Context) (*Token, error) {
 	case stale: // never waits for mu: its holder most likely starts this flight
 		if t.dead == nil && s.flight.Load() == nil && !now.Before(t.retryAt) && s.mu.TryLock() {
 			if s.flight.Load() == nil && s.cur.Load() == t {
-				s.start(t, true)
+				s.start(ctx, t, true)
 			}
 			s.mu.Unlock()
 		}
@@ -131,7 +131,7 @@ func (s *Session) Peek() *Token {
 // renew returns a usable token newer than t, which expired or was refused.
 func (s *Session) renew(ctx context.Context, t *Token) (*Token, error) {
 	for range 3 {
-		f, cur, err := s.fly(t, false)
+		f, cur, err := s.fly(ctx, t, false)
 		if f == nil {
 			return cur, err
 		}
@@ -151,7 +151,7 @@ func (s *Session) renew(ctx context.Context, t *Token) (*Token, error) {
 // the answer instead: a newer usable token, or an error. force starts a
 // flight for a t that is still valid, if t's refresh token is the current
 // one (else it returns nothing).
-func (s *Session) fly(t *Token, force bool) (*flight, *Token, error) {
+func (s *Session) fly(ctx context.Context, t *Token, force bool) (*flight, *Token, error) {
 	if f := s.flight.Load(); f != nil && f.base == t && !force {
 		f.join() // the burst of callers of an expired token takes no lock
 		return f, nil, nil
@@ -171,7 +171,7 @@ func (s *Session) fly(t *Token, force bool) (*flight, *Token, error) {
 	case !force && cur.dead != nil && s.cfg.Login == nil && s.cfg.Store == nil:
 		return nil, nil, cur.dead
 	default:
-		f = s.start(cur, false)
+		f = s.start(ctx, cur, false)
 	}
 	f.join()
 	return f, nil, nil
@@ -216,7 +216,7 @@ func (s *Session) Set(ctx context.Context, p Pair) error {
 // still answers with what it got for refresh.
 func (s *Session) RefreshNow(ctx context.Context, refresh string) (next *Token, rotated, ok bool, err error) {
 	for refresh != "" {
-		f, _, _ := s.fly(&Token{refresh: refresh}, true)
+		f, _, _ := s.fly(ctx, &Token{refresh: refresh}, true)
 		if f == nil {
 			break
 		}
