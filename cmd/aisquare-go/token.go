@@ -11,22 +11,22 @@ func tokenCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs := newFlagSet("token", stderr)
 	c.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: aisquare token [--store PATH] [--base-url URL] [--timeout DURATION]
+		fmt.Fprint(fs.Output(), `Usage: aisquare-go token [--store PATH] [--base-url URL] [--timeout DURATION]
 
 Prints a valid access token from the session store, and nothing else. When
 the token expires within a minute, it refreshes it first and saves the new
 pair (a rotated refresh token included) under the store's lock, so that it
 can run beside services that share the store. A credential helper:
 
-  curl -H "Authorization: Bearer $(aisquare token)" https://api.aisquare.studio/...
+  curl -H "Authorization: Bearer $(aisquare-go token)" https://api.aisquare.studio/...
 
 If the new pair cannot be saved (the old refresh token may be spent by
 then), it prints the new tokens instead, in JSON on standard output as
-"aisquare refresh" does, says so on standard error, and exits with status
+"aisquare-go refresh" does, says so on standard error, and exits with status
 1: check the status before using what it printed, keep the JSON, and hand
-it to "aisquare session set" once the store is writable.
+it to "aisquare-go session set" once the store is writable.
 
-Start a session with "aisquare session set".
+Start a session with "aisquare-go session set".
 
 Flags:
 `)

@@ -24,13 +24,13 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "aisquare-bin")
+	dir, err := os.MkdirTemp("", "aisquare-go-bin")
 	if err != nil {
 		panic(err)
 	}
-	binary = filepath.Join(dir, "aisquare")
+	binary = filepath.Join(dir, "aisquare-go")
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		panic("building aisquare: " + err.Error() + "\n" + string(out))
+		panic("building aisquare-go: " + err.Error() + "\n" + string(out))
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -42,14 +42,14 @@ type result struct {
 	stdout, stderr string
 }
 
-// aisquare runs the binary with args, extra environment and stdin.
-func aisquare(t *testing.T, env []string, stdin string, args ...string) result {
+// aisquareGo runs the binary with args, extra environment and stdin.
+func aisquareGo(t *testing.T, env []string, stdin string, args ...string) result {
 	t.Helper()
 	return runBinary(t, env, strings.NewReader(stdin), args...)
 }
 
-// aisquareStdin runs the binary with the file at path as standard input.
-func aisquareStdin(t *testing.T, env []string, path string, args ...string) result {
+// aisquareGoStdin runs the binary with the file at path as standard input.
+func aisquareGoStdin(t *testing.T, env []string, path string, args ...string) result {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
@@ -76,7 +76,7 @@ func runCommand(t *testing.T, env []string, stdin io.Reader, name string, args .
 	err := cmd.Run()
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
-		t.Fatalf("running aisquare: %v", err)
+		t.Fatalf("running aisquare-go: %v", err)
 	}
 	return result{cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()}
 }
@@ -114,7 +114,7 @@ func TestRefreshInputs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := aisquare(t, tc.env, tc.stdin, append([]string{"refresh"}, tc.args...)...)
+			r := aisquareGo(t, tc.env, tc.stdin, append([]string{"refresh"}, tc.args...)...)
 			require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 			assert.Empty(t, r.stderr)
 			out := decode(t, r.stdout)
@@ -132,16 +132,16 @@ func TestRefreshExitCodes(t *testing.T) {
 	t.Cleanup(srv.Close)
 	_, refresh := srv.IssuePair(7)
 
-	r := aisquare(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL)
+	r := aisquareGo(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.NotEmpty(t, decode(t, r.stdout).Refresh, "rotated")
 
 	// The same token again: blacklisted.
-	r = aisquare(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL)
+	r = aisquareGo(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL)
 	assert.Equal(t, 2, r.code)
 	assert.Empty(t, r.stdout)
-	assert.Equal(t, "aisquare refresh: wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is blacklisted (token_not_valid); "+
-		`the session must be renewed: log in again, then hand the new access and refresh tokens to "aisquare session set" on standard input`+"\n", r.stderr)
+	assert.Equal(t, "aisquare-go refresh: wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is blacklisted (token_not_valid); "+
+		`the session must be renewed: log in again, then hand the new access and refresh tokens to "aisquare-go session set" on standard input`+"\n", r.stderr)
 	assert.NotContains(t, r.stderr, refresh)
 
 	tests := []struct {
@@ -164,7 +164,7 @@ func TestRefreshExitCodes(t *testing.T) {
 			if tc.name == "server error" {
 				srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Status: 502, ContentType: "text/html", Body: "<h1>bad gateway</h1>"})
 			}
-			r := aisquare(t, tc.env, tc.stdin, append([]string{"refresh"}, tc.args...)...)
+			r := aisquareGo(t, tc.env, tc.stdin, append([]string{"refresh"}, tc.args...)...)
 			assert.Equal(t, tc.code, r.code)
 			assert.Empty(t, r.stdout)
 			assert.Contains(t, r.stderr, tc.stderr)
@@ -178,24 +178,24 @@ func TestRefreshExitCodes(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"refresh", "--help"}, {"demo", "--help"}, {"token", "--help"}, {"session", "set", "--help"}} {
-		r := aisquare(t, nil, "", args...)
+		r := aisquareGo(t, nil, "", args...)
 		assert.Equal(t, 0, r.code, "%v", args)
-		assert.Contains(t, r.stdout, "Usage: aisquare", "%v", args)
-		assert.Equal(t, 1, strings.Count(r.stdout+r.stderr, "Usage: aisquare"), "%v: printed once; stderr %q", args, r.stderr)
+		assert.Contains(t, r.stdout, "Usage: aisquare-go", "%v", args)
+		assert.Equal(t, 1, strings.Count(r.stdout+r.stderr, "Usage: aisquare-go"), "%v: printed once; stderr %q", args, r.stderr)
 	}
-	r := aisquare(t, nil, "", "token", "--no-such-flag")
+	r := aisquareGo(t, nil, "", "token", "--no-such-flag")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "flag provided but not defined: -no-such-flag")
-	assert.Equal(t, 1, strings.Count(r.stderr, "Usage: aisquare"), "a bad flag shows the usage once, on stderr")
-	assert.Less(t, strings.Index(r.stderr, "not defined"), strings.Index(r.stderr, "Usage: aisquare"), "after the error line")
+	assert.Equal(t, 1, strings.Count(r.stderr, "Usage: aisquare-go"), "a bad flag shows the usage once, on stderr")
+	assert.Less(t, strings.Index(r.stderr, "not defined"), strings.Index(r.stderr, "Usage: aisquare-go"), "after the error line")
 	assert.Empty(t, r.stdout)
-	r = aisquare(t, nil, "", "bogus")
+	r = aisquareGo(t, nil, "", "bogus")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, `unknown command "bogus"`)
 }
 
 func TestDemo(t *testing.T) {
-	r := aisquare(t, nil, "", "demo")
+	r := aisquareGo(t, nil, "", "demo")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.Empty(t, r.stderr)
 	for _, want := range []string{"1. Refresh", "2. Rotation", "3. A reused refresh token", "Token is blacklisted",
@@ -211,7 +211,7 @@ func TestRefreshAgainstSimpleJWT(t *testing.T) {
 	_, refresh := srv.Pair(t)
 	env := []string{"AISQUARE_REFRESH_TOKEN=" + refresh, "AISQUARE_BASE_URL=" + srv.URL}
 
-	r := aisquare(t, env, "", "refresh")
+	r := aisquareGo(t, env, "", "refresh")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	out := decode(t, r.stdout)
 	exp, err := wrapper.TokenExpiry(out.Access)
@@ -219,14 +219,14 @@ func TestRefreshAgainstSimpleJWT(t *testing.T) {
 	assert.Equal(t, exp.UTC().Format(time.RFC3339), out.AccessExpiresAt)
 	assert.NotEmpty(t, out.Refresh)
 
-	r = aisquare(t, env, "", "refresh")
+	r = aisquareGo(t, env, "", "refresh")
 	assert.Equal(t, 2, r.code, "a blacklisted token")
 	assert.Contains(t, r.stderr, "Token is blacklisted")
 	assert.NotContains(t, r.stderr, refresh)
 }
 
 // TestTokenArgumentIsNotEchoed: a token given as an argument by mistake
-// ("aisquare refresh $REFRESH") or as a flag's value is refused without
+// ("aisquare-go refresh $REFRESH") or as a flag's value is refused without
 // being repeated on standard error, which CI logs keep.
 func TestTokenArgumentIsNotEchoed(t *testing.T) {
 	srv := wrappertest.NewServer(wrappertest.Options{})
@@ -241,21 +241,21 @@ func TestTokenArgumentIsNotEchoed(t *testing.T) {
 		{"refresh", "--" + refresh},
 		{refresh},
 	} {
-		r := aisquare(t, nil, "", args...)
+		r := aisquareGo(t, nil, "", args...)
 		assert.NotEqual(t, 0, r.code)
-		assert.NotContains(t, r.stderr, refresh, "aisquare %s ...: token on stderr", args[0])
-		assert.Contains(t, r.stderr, "[REDACTED]", "aisquare %s ...: says what it refused", args[0])
+		assert.NotContains(t, r.stderr, refresh, "aisquare-go %s ...: token on stderr", args[0])
+		assert.Contains(t, r.stderr, "[REDACTED]", "aisquare-go %s ...: says what it refused", args[0])
 	}
 
-	r := aisquare(t, nil, "", "refresh", "extra")
+	r := aisquareGo(t, nil, "", "refresh", "extra")
 	assert.Equal(t, 1, r.code)
-	assert.Equal(t, "aisquare refresh: unexpected argument \"extra\" (a token is never an argument: see --help)\n", r.stderr,
+	assert.Equal(t, "aisquare-go refresh: unexpected argument \"extra\" (a token is never an argument: see --help)\n", r.stderr,
 		"an argument that is no token is shown")
 }
 
 func TestSessionUnknownSubcommand(t *testing.T) {
-	r := aisquare(t, nil, "", "session", "show")
+	r := aisquareGo(t, nil, "", "session", "show")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, `unknown subcommand "show"`)
-	assert.Contains(t, r.stderr, "Usage: aisquare session set")
+	assert.Contains(t, r.stderr, "Usage: aisquare-go session set")
 }

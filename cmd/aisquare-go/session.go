@@ -25,7 +25,7 @@ func sessionCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return exitOK
 		}
 		if len(args) > 0 {
-			fmt.Fprintln(stderr, redact.Text(fmt.Sprintf("aisquare session: unknown subcommand %q", args[0]), maxErrorLine))
+			fmt.Fprintln(stderr, redact.Text(fmt.Sprintf("aisquare-go session: unknown subcommand %q", args[0]), maxErrorLine))
 		}
 		fmt.Fprint(stderr, sessionUsage)
 		return exitFailure
@@ -33,9 +33,9 @@ func sessionCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return sessionSetCmd(ctx, args[1:], stdin, stdout, stderr)
 }
 
-const sessionUsage = `Usage: aisquare session set [--store PATH] [--base-url URL]
+const sessionUsage = `Usage: aisquare-go session set [--store PATH] [--base-url URL]
 
-Run "aisquare session set --help" for more.
+Run "aisquare-go session set --help" for more.
 `
 
 func sessionSetCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -43,15 +43,15 @@ func sessionSetCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	fs := newFlagSet("session set", stderr)
 	c.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: aisquare session set [--store PATH] [--base-url URL] < tokens
+		fmt.Fprintf(fs.Output(), `Usage: aisquare-go session set [--store PATH] [--base-url URL] < tokens
 
 Saves an access and a refresh token, from a login made elsewhere, in the
 session store, with the API's base URL. Standard input holds two lines (the
 access token, then the refresh token) or a JSON object
 {"access": "...", "refresh": "..."}. Nothing is sent anywhere.
 
-  printf '%%s\n%%s\n' "$ACCESS" "$REFRESH" | aisquare session set
-  curl ... /api/v1/token/ | aisquare session set
+  printf '%%s\n%%s\n' "$ACCESS" "$REFRESH" | aisquare-go session set
+  curl ... /api/v1/token/ | aisquare-go session set
 
 A store that holds tokens for another API is refused: use another --store.
 
@@ -63,7 +63,7 @@ Flags:
 		return code
 	}
 	if isTerminal(stdin) {
-		fmt.Fprintln(stderr, `aisquare session set: standard input is a terminal: pipe the tokens in (Usage: aisquare session set [--store PATH] [--base-url URL] < tokens)`)
+		fmt.Fprintln(stderr, `aisquare-go session set: standard input is a terminal: pipe the tokens in (Usage: aisquare-go session set [--store PATH] [--base-url URL] < tokens)`)
 		return exitFailure
 	}
 	ctx, cancel := c.context(ctx)
@@ -82,7 +82,7 @@ Flags:
 	if err := store.Save(ctx, &oauth2.Token{AccessToken: access, RefreshToken: refresh}); err != nil {
 		return c.fail(err)
 	}
-	fmt.Fprintf(stderr, "aisquare session set: saved in %s for %s\n", c.path, client.BaseURL())
+	fmt.Fprintf(stderr, "aisquare-go session set: saved in %s for %s\n", c.path, client.BaseURL())
 	return exitOK
 }
 

@@ -1,13 +1,14 @@
-// Command aisquare does the AISquare Studio SDK's main jobs from a shell,
+// Command aisquare-go does the AISquare Studio SDK's main jobs from a shell,
 // and keeps a session in the same file format as wrapper.NewFileStore.
 //
-//	aisquare session set   save an access and a refresh token, read from standard input
-//	aisquare token         print a valid access token, refreshing it when due
-//	aisquare refresh       exchange a refresh token for a new access token
-//	aisquare version       print the SDK's version
-//	aisquare demo          run the SDK's flows against a local server, offline
+//	aisquare-go session set   save an access and a refresh token, read from standard input
+//	aisquare-go token         print a valid access token, refreshing it when due
+//	aisquare-go refresh       exchange a refresh token for a new access token
+//	aisquare-go version       print the SDK's version
+//	aisquare-go demo          run the SDK's flows against a local server, offline
 //
-// Run "aisquare <command> --help" for a command's flags.
+// Run "aisquare-go <command> --help" for a command's flags. Its name leaves
+// "aisquare" on the PATH to AISquare's own command-line tool.
 package main
 
 import (
@@ -37,13 +38,13 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `Usage: aisquare <command> [flags]
+const usage = `Usage: aisquare-go <command> [flags]
 
 Commands:
   session set   save an access and a refresh token, read from standard input,
                 in the session store (after a login made elsewhere)
   token         print a valid access token, refreshing it first when due:
-                curl -H "Authorization: Bearer $(aisquare token)" ...
+                curl -H "Authorization: Bearer $(aisquare-go token)" ...
   refresh       exchange a refresh token for a new access token
   version       print the SDK's version
   demo          run the SDK's main flows against a local server, offline
@@ -54,13 +55,13 @@ a command aimed at another API (--base-url, $AISQUARE_BASE_URL,
 $AISQUARE_API_URL) is refused rather than sending the tokens there.
 
 Exit status: 0 on success, 2 when the session is rejected or missing (log in
-again and hand the new tokens over with "aisquare session set"), 1 otherwise.
+again and hand the new tokens over with "aisquare-go session set"), 1 otherwise.
 
 Every command takes --verbose (refreshes, retries given up) and --debug
 (every HTTP attempt as well), logged to standard error; $AISQUARE_LOG=debug
 or info does the same. No log line carries a token.
 
-Run "aisquare <command> --help" for a command's flags.
+Run "aisquare-go <command> --help" for a command's flags.
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -76,7 +77,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "refresh":
 		return refreshCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintf(stdout, "aisquare %s\n", wrapper.Version)
+		fmt.Fprintf(stdout, "aisquare-go %s\n", wrapper.Version)
 		return exitOK
 	case "demo":
 		return demoCmd(ctx, args[1:], stdout, stderr)
@@ -84,7 +85,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "%s\n%s", redact.Text(fmt.Sprintf("aisquare: unknown command %q", args[0]), maxErrorLine), usage)
+		fmt.Fprintf(stderr, "%s\n%s", redact.Text(fmt.Sprintf("aisquare-go: unknown command %q", args[0]), maxErrorLine), usage)
 		return exitFailure
 	}
 }
@@ -118,9 +119,9 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (code int, do
 		fs.Usage()
 		return exitFailure, true
 	case fs.NArg() > 0:
-		// The argument may be a token passed by mistake ("aisquare refresh
+		// The argument may be a token passed by mistake ("aisquare-go refresh
 		// $REFRESH"): it is shown redacted, and cut.
-		fmt.Fprintln(fs.Output(), redact.Text(fmt.Sprintf("aisquare %s: unexpected argument %q", fs.Name(), fs.Arg(0)), maxErrorLine)+
+		fmt.Fprintln(fs.Output(), redact.Text(fmt.Sprintf("aisquare-go %s: unexpected argument %q", fs.Name(), fs.Arg(0)), maxErrorLine)+
 			" (a token is never an argument: see --help)")
 		return exitFailure, true
 	}

@@ -120,17 +120,17 @@ func (c *common) client(ctx context.Context, store *wrapper.FileStore) (*wrapper
 // fail prints err as one line without secrets and returns the exit status:
 // exitRejected, with what to do next, when the session must be renewed.
 func (c *common) fail(err error) int {
-	line := "aisquare " + c.name + ": " + err.Error()
+	line := "aisquare-go " + c.name + ": " + err.Error()
 	code := exitFailure
 	var none *noSessionError
 	switch {
 	case errors.Is(err, wrapper.ErrInvalidToken):
 		code = exitRejected
 		line += "; the session must be renewed: log in again, then hand the new access and refresh tokens " +
-			`to "aisquare session set` + c.storeFlag() + `" on standard input`
+			`to "aisquare-go session set` + c.storeFlag() + `" on standard input`
 	case errors.As(err, &none):
 		code = exitRejected
-		line += `; log in, then hand the access and refresh tokens to "aisquare session set` + c.storeFlag() +
+		line += `; log in, then hand the access and refresh tokens to "aisquare-go session set` + c.storeFlag() +
 			`" on standard input`
 	}
 	fmt.Fprintln(c.stderr, redact.Text(line, maxErrorLine, c.secrets...))

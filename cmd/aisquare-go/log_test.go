@@ -47,7 +47,7 @@ func TestLogFlags(t *testing.T) {
 				srv.Inject(wrappertest.RefreshRoute, busy)
 			}
 			env := append([]string{"AISQUARE_REFRESH_TOKEN=" + refresh}, tc.env...)
-			r := aisquare(t, env, "", append([]string{"refresh", "--base-url", srv.URL}, tc.args...)...)
+			r := aisquareGo(t, env, "", append([]string{"refresh", "--base-url", srv.URL}, tc.args...)...)
 			require.Equal(t, tc.code, r.code, "stderr: %s", r.stderr)
 			for _, want := range tc.want {
 				assert.Contains(t, r.stderr, want)
@@ -66,7 +66,7 @@ func TestLogFlags(t *testing.T) {
 }
 
 func TestDemoDebug(t *testing.T) {
-	r := aisquare(t, nil, "", "demo", "--debug")
+	r := aisquareGo(t, nil, "", "demo", "--debug")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.Contains(t, r.stdout, "done")
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
@@ -79,7 +79,7 @@ func TestDemoDebug(t *testing.T) {
 }
 
 func TestBadLogEnv(t *testing.T) {
-	r := aisquare(t, []string{"AISQUARE_LOG=loud", "AISQUARE_REFRESH_TOKEN=x"}, "", "refresh", "--base-url", "http://127.0.0.1:1")
+	r := aisquareGo(t, []string{"AISQUARE_LOG=loud", "AISQUARE_REFRESH_TOKEN=x"}, "", "refresh", "--base-url", "http://127.0.0.1:1")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, `invalid $AISQUARE_LOG "loud"`)
 }
@@ -89,16 +89,16 @@ func TestBadLogEnv(t *testing.T) {
 func TestVerboseLogsRefreshes(t *testing.T) {
 	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true, AccessLifetime: 30 * time.Second})
 	_, refresh := srv.Pair(t)
-	r := aisquare(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL, "--verbose")
+	r := aisquareGo(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL, "--verbose")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.Contains(t, r.stderr, "token refreshed", "refresh --verbose")
 	assert.NotContains(t, r.stderr, refresh)
 
 	store := filepath.Join(t.TempDir(), "cfg", "session.json")
 	access, refresh := srv.Pair(t)
-	r = aisquare(t, nil, access+"\n"+refresh+"\n", "session", "set", "--store", store, "--base-url", srv.URL)
+	r = aisquareGo(t, nil, access+"\n"+refresh+"\n", "session", "set", "--store", store, "--base-url", srv.URL)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-	r = aisquare(t, nil, "", "token", "--store", store, "--verbose") // a 30-second token is due within the minute's margin
+	r = aisquareGo(t, nil, "", "token", "--store", store, "--verbose") // a 30-second token is due within the minute's margin
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.NotEqual(t, access, strings.TrimSpace(r.stdout), "token refreshed it")
 	assert.Contains(t, r.stderr, "token refreshed", "token --verbose")

@@ -27,7 +27,7 @@ func refreshCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	c.register(fs)
 	tokenFile := fs.String("token-file", "", "read the refresh token from this file, and write a rotated one back to it")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: aisquare refresh [--store PATH | --token-file PATH] [--base-url URL] [--timeout DURATION] [--verbose | --debug]
+		fmt.Fprintf(fs.Output(), `Usage: aisquare-go refresh [--store PATH | --token-file PATH] [--base-url URL] [--timeout DURATION] [--verbose | --debug]
 
 Exchanges a refresh token for a new access token and prints JSON:
 {"access": ..., "refresh": ... (only when rotated), "access_expires_at": RFC 3339}.
@@ -43,7 +43,7 @@ The refresh token comes from, in this order:
 With none of them and a terminal on standard input, it fails at once.
 
 Exit status: 0 on success, 2 when the token is rejected (log in again and
-hand the new tokens over with "aisquare session set"), 1 otherwise.
+hand the new tokens over with "aisquare-go session set"), 1 otherwise.
 
 Flags:
 `, refreshTokenEnv, displayDefaultStore())
@@ -95,7 +95,7 @@ func refreshOnce(ctx context.Context, c *common, stdin io.Reader) (*api.TokenRef
 			}
 		}
 		return nil, fmt.Errorf("no refresh token: pass --store or --token-file, set $%s, or write it to standard input "+
-			"(Usage: aisquare refresh [--store PATH | --token-file PATH] [--base-url URL])", refreshTokenEnv)
+			"(Usage: aisquare-go refresh [--store PATH | --token-file PATH] [--base-url URL])", refreshTokenEnv)
 	}
 	c.secrets = append(c.secrets, token)
 	client, err := c.client(ctx, nil)

@@ -19,7 +19,7 @@ import (
 // token with a rotating server, and the save of the new pair fails. The old
 // refresh token is spent (blacklisted), so the new pair is printed, as
 // refresh prints it, and the error line says where it is: handed to
-// "aisquare session set", it carries on the session.
+// "aisquare-go session set", it carries on the session.
 func TestTokenPrintsTheNewTokensWhenItCannotSaveThem(t *testing.T) {
 	tests := []struct {
 		name string
@@ -53,14 +53,14 @@ func TestTokenPrintsTheNewTokensWhenItCannotSaveThem(t *testing.T) {
 			t.Cleanup(srv.Close)
 			access, refresh := srv.IssuePair(7)
 			store := filepath.Join(t.TempDir(), "config", "session.json")
-			r := aisquare(t, nil, access+"\n"+refresh+"\n", "session", "set", "--store", store, "--base-url", srv.URL)
+			r := aisquareGo(t, nil, access+"\n"+refresh+"\n", "session", "set", "--store", store, "--base-url", srv.URL)
 			require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 
 			args := []string{"token", "--store", store}
 			if wrap := tc.unwritable(t, store); wrap != nil {
 				r = runCommand(t, nil, strings.NewReader(""), wrap[0], append(wrap[1:], args...)...)
 			} else {
-				r = aisquare(t, nil, "", args...)
+				r = aisquareGo(t, nil, "", args...)
 			}
 			require.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute), "the token was due: one refresh")
 			rotated := srv.LastRefreshToken()
@@ -73,16 +73,16 @@ func TestTokenPrintsTheNewTokensWhenItCannotSaveThem(t *testing.T) {
 			assert.NotEmpty(t, out.Access)
 			assert.NotEmpty(t, out.AccessExpiresAt)
 			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
-			assert.Contains(t, r.stderr, "aisquare token: the new tokens could not be saved in "+store)
+			assert.Contains(t, r.stderr, "aisquare-go token: the new tokens could not be saved in "+store)
 			assert.Contains(t, r.stderr, "the new one is on standard output")
 			assert.NotContains(t, r.stderr, rotated)
 			assert.NotContains(t, r.stderr, out.Access)
 
 			// Once the store is writable again, the printed pair carries on.
 			_ = exec.Command("chattr", "-i", store).Run()
-			r = aisquare(t, nil, r.stdout, "session", "set", "--store", store)
+			r = aisquareGo(t, nil, r.stdout, "session", "set", "--store", store)
 			require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-			r = aisquare(t, nil, "", "token", "--store", store)
+			r = aisquareGo(t, nil, "", "token", "--store", store)
 			require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 			assert.Equal(t, 1, strings.Count(r.stdout, "\n"), "only the access token: %q", r.stdout)
 			assert.Equal(t, 2, srv.Requests(wrappertest.RefreshRoute), "refreshed with the printed refresh token")
