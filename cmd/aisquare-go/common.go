@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
@@ -23,20 +24,19 @@ type common struct {
 	name    string // the command's name, such as "token" or "session set"
 	store   string // --store
 	path    string // the store's path: --store, or the default
-	baseURL string
+	api     apiURL // --api-url, or --base-url
 	timeout time.Duration
 	stderr  io.Writer
 	secrets []string // tokens the command read, never to be printed
 	logOpts func() []wrapper.Option
 }
 
-// register adds --store, --base-url, --timeout, --verbose and --debug to
-// fs; c.stderr must be set.
+// register adds --store, --api-url (and --base-url), --timeout, --verbose
+// and --debug to fs; c.stderr must be set.
 func (c *common) register(fs *flag.FlagSet) {
 	c.logOpts = logFlags(fs, c.stderr)
-	fs.StringVar(&c.store, "store", "", "session store file (default "+displayDefaultStore()+")")
-	fs.StringVar(&c.baseURL, "base-url", "", "API base URL (default $"+wrapper.BaseURLEnv+", else $"+wrapper.APIURLEnv+
-		", else the one the store records, else "+wrapper.DefaultBaseURL+")")
+	fs.StringVar(&c.store, "store", "", "the session store `PATH` (default "+displayDefaultStore()+")")
+	registerAPIURL(fs, &c.api)
 	fs.DurationVar(&c.timeout, "timeout", wrapper.DefaultTimeout, "give up after this long, lock waits, standard input and retries included")
 }
 
@@ -84,18 +84,18 @@ func (c *common) context(ctx context.Context) (context.Context, context.CancelFu
 }
 
 // client returns a client for store, which it binds to the client's base
-// URL. The base URL is --base-url, else the environment's, else the one the
+// URL. The base URL is --api-url, else the environment's, else the one the
 // store records, else the default; one that is not the store's fails with
 // wrapper.ErrStoreMismatch, before any request. With a nil store, the base
-// URL is --base-url, else the environment's, else the default.
+// URL is --api-url, else the environment's, else the default.
 func (c *common) client(ctx context.Context, store *wrapper.FileStore) (*wrapper.Client, error) {
 	opts := c.logOpts()
 	if c.timeout > 0 {
 		opts = append(opts, wrapper.WithTimeout(c.timeout))
 	}
 	switch {
-	case c.baseURL != "":
-		opts = append(opts, wrapper.WithBaseURL(c.baseURL))
+	case c.api.value != "":
+		opts = append(opts, wrapper.WithBaseURL(c.api.value))
 	case store != nil && os.Getenv(wrapper.BaseURLEnv) == "" && os.Getenv(wrapper.APIURLEnv) == "":
 		stored, err := store.BaseURL(ctx)
 		if err != nil {
@@ -120,7 +120,7 @@ func (c *common) client(ctx context.Context, store *wrapper.FileStore) (*wrapper
 // fail prints err as one line without secrets and returns the exit status:
 // exitRejected, with what to do next, when the session must be renewed.
 func (c *common) fail(err error) int {
-	line := "aisquare-go " + c.name + ": " + err.Error()
+	line := "aisquare-go " + c.name + ": " + shellAdvice(err.Error())
 	code := exitFailure
 	var none *noSessionError
 	switch {
@@ -135,6 +135,21 @@ func (c *common) fail(err error) int {
 	}
 	fmt.Fprintln(c.stderr, redact.Text(line, maxErrorLine, c.secrets...))
 	return code
+}
+
+// goAdvice is advice the SDK gives Go code, which a shell user cannot
+// follow, and the command's own in its place.
+var goAdvice = []struct{ sdk, shell string }{
+	{"use https, or WithInsecureHTTP", "use an https URL, or a loopback address (localhost, 127.0.0.1 or [::1]) for a local server"},
+}
+
+// shellAdvice returns msg, an error message of the SDK, with the advice it
+// gives Go code replaced by the command's.
+func shellAdvice(msg string) string {
+	for _, a := range goAdvice {
+		msg = strings.ReplaceAll(msg, a.sdk, a.shell)
+	}
+	return msg
 }
 
 // storeFlag is the --store flag to repeat in advice, if one was given.

@@ -21,7 +21,6 @@ import (
 	"os/signal"
 
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
-	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
 
 // Exit statuses.
@@ -50,16 +49,17 @@ Commands:
   demo          run the SDK's main flows against a local server, offline
 
 The session store is a file (--store PATH; default session.json in aisquare/
-under the user's configuration directory) that records the API's base URL:
-a command aimed at another API (--base-url, $AISQUARE_BASE_URL,
-$AISQUARE_API_URL) is refused rather than sending the tokens there.
+under the user's configuration directory) that records the API's URL: a
+command aimed at another API (--api-url, $AISQUARE_API_URL, and the older
+names --base-url and $AISQUARE_BASE_URL) is refused rather than sending the
+tokens there.
 
 Exit status: 0 on success, 2 when the session is rejected or missing (log in
 again and hand the new tokens over with "aisquare-go session set"), 1 otherwise.
 
-Every command takes --verbose (refreshes, retries given up) and --debug
-(every HTTP attempt as well), logged to standard error; $AISQUARE_LOG=debug
-or info does the same. No log line carries a token.
+Every command that sends requests takes --verbose (refreshes, retries given
+up) and --debug (every HTTP attempt as well), logged to standard error;
+$AISQUARE_LOG=debug or info does the same. No log line carries a token.
 
 Run "aisquare-go <command> --help" for a command's flags.
 `
@@ -77,11 +77,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "refresh":
 		return refreshCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintf(stdout, "aisquare-go %s\n", wrapper.Version)
-		return exitOK
+		return versionCmd(args[1:], stdout, stderr)
 	case "demo":
 		return demoCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[0] == "help" {
+			// "aisquare-go help token" is "aisquare-go token --help".
+			return run(ctx, append(args[1:], "--help"), stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:

@@ -176,14 +176,32 @@ func TestRefreshExitCodes(t *testing.T) {
 	}
 }
 
+// TestHelp: --help (and -h, -help, help) of every command and subcommand
+// prints its usage once, on stdout, and exits 0.
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"refresh", "--help"}, {"demo", "--help"}, {"token", "--help"}, {"session", "set", "--help"}} {
+	for _, args := range [][]string{
+		{"--help"}, {"-h"}, {"-help"}, {"help"},
+		{"session", "--help"}, {"session", "-h"}, {"session", "-help"}, {"session", "help"},
+		{"session", "set", "--help"}, {"session", "set", "-h"},
+		{"token", "--help"}, {"token", "-h"},
+		{"refresh", "--help"}, {"refresh", "-h"},
+		{"version", "--help"}, {"version", "-h"},
+		{"demo", "--help"}, {"demo", "-h"},
+		{"help", "token"}, {"help", "session", "set"},
+	} {
 		r := aisquareGo(t, nil, "", args...)
 		assert.Equal(t, 0, r.code, "%v", args)
+		assert.Empty(t, r.stderr, "%v", args)
 		assert.Contains(t, r.stdout, "Usage: aisquare-go", "%v", args)
-		assert.Equal(t, 1, strings.Count(r.stdout+r.stderr, "Usage: aisquare-go"), "%v: printed once; stderr %q", args, r.stderr)
+		assert.Equal(t, 1, strings.Count(r.stdout, "Usage: aisquare-go"), "%v: printed once", args)
+		if len(args) > 1 && args[0] != "help" && args[len(args)-1] != "help" {
+			assert.True(t, strings.HasPrefix(r.stdout, "Usage: aisquare-go "+strings.Join(args[:len(args)-1], " ")),
+				"%v: the usage of this command: %q", args, r.stdout)
+		}
 	}
-	r := aisquareGo(t, nil, "", "token", "--no-such-flag")
+	r := aisquareGo(t, nil, "", "help", "token")
+	assert.True(t, strings.HasPrefix(r.stdout, "Usage: aisquare-go token "), "help token: %q", r.stdout)
+	r = aisquareGo(t, nil, "", "token", "--no-such-flag")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "flag provided but not defined: -no-such-flag")
 	assert.Equal(t, 1, strings.Count(r.stderr, "Usage: aisquare-go"), "a bad flag shows the usage once, on stderr")
@@ -236,6 +254,9 @@ func TestTokenArgumentIsNotEchoed(t *testing.T) {
 		{"refresh", refresh},
 		{"token", refresh},
 		{"session", "set", refresh},
+		{"version", refresh},
+		{"help", refresh},
+		{"token", "--api-url", "https://api.aisquare.studio", "--base-url", refresh},
 		{"refresh", "--timeout", refresh},
 		{"token", "--store", "x", "--timeout=" + refresh},
 		{"refresh", "--" + refresh},
@@ -251,6 +272,36 @@ func TestTokenArgumentIsNotEchoed(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Equal(t, "aisquare-go refresh: unexpected argument \"extra\" (a token is never an argument: see --help)\n", r.stderr,
 		"an argument that is no token is shown")
+}
+
+// TestNoGoAdviceInErrors: a shell user cannot call WithInsecureHTTP, so
+// the refusal of plain http to another host than loopback says what to do
+// in the shell.
+func TestNoGoAdviceInErrors(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "session.json")
+	for _, run := range []struct {
+		env, args []string
+		stdin     string
+	}{
+		{[]string{"AISQUARE_REFRESH_TOKEN=abc.def.ghi"}, []string{"refresh", "--api-url", "http://api.example.com"}, ""},
+		{[]string{"AISQUARE_API_URL=http://api.example.com"}, []string{"session", "set", "--store", store}, "abc.def\nghi.jkl"},
+		{[]string{"AISQUARE_BASE_URL=http://api.example.com"}, []string{"session", "set", "--store", store}, "abc.def\nghi.jkl"},
+	} {
+		r := aisquareGo(t, run.env, run.stdin, run.args...)
+		assert.Equal(t, 1, r.code, "%v", run.args)
+		assert.Contains(t, r.stderr, `base URL "http://api.example.com" is plain http to a host other than loopback, so tokens would travel in the clear: `+
+			"use an https URL, or a loopback address (localhost, 127.0.0.1 or [::1]) for a local server\n", "%v", run.args)
+		assert.NotContains(t, r.stderr, "WithInsecureHTTP", "%v", run.args)
+		assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+	}
+	assert.NoFileExists(t, store)
+
+	// A session stored for such a URL: token says the same.
+	require.NoError(t, os.WriteFile(store, []byte(`{"access":"abc.def","refresh":"ghi.jkl","base_url":"http://api.example.com"}`), 0o600))
+	r := aisquareGo(t, nil, "", "token", "--store", store)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "use an https URL, or a loopback address")
+	assert.NotContains(t, r.stderr, "WithInsecureHTTP")
 }
 
 func TestSessionUnknownSubcommand(t *testing.T) {

@@ -25,9 +25,9 @@ func refreshCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	c := &common{name: "refresh", stderr: stderr}
 	fs := newFlagSet("refresh", stderr)
 	c.register(fs)
-	tokenFile := fs.String("token-file", "", "read the refresh token from this file, and write a rotated one back to it")
+	tokenFile := fs.String("token-file", "", "read the refresh token from the file at `PATH`, and write a rotated one back to it")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: aisquare-go refresh [--store PATH | --token-file PATH] [--base-url URL] [--timeout DURATION] [--verbose | --debug]
+		fmt.Fprintf(fs.Output(), `Usage: aisquare-go refresh [--store PATH | --token-file PATH] [--api-url URL] [--timeout DURATION] [--verbose | --debug]
 
 Exchanges a refresh token for a new access token and prints JSON:
 {"access": ..., "refresh": ... (only when rotated), "access_expires_at": RFC 3339}.
@@ -95,7 +95,7 @@ func refreshOnce(ctx context.Context, c *common, stdin io.Reader) (*api.TokenRef
 			}
 		}
 		return nil, fmt.Errorf("no refresh token: pass --store or --token-file, set $%s, or write it to standard input "+
-			"(Usage: aisquare-go refresh [--store PATH | --token-file PATH] [--base-url URL])", refreshTokenEnv)
+			"(Usage: aisquare-go refresh [--store PATH | --token-file PATH] [--api-url URL])", refreshTokenEnv)
 	}
 	c.secrets = append(c.secrets, token)
 	client, err := c.client(ctx, nil)

@@ -20,7 +20,7 @@ const maxTokenInput = 64 << 10
 
 func sessionCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "set" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help" || args[0] == "help") {
 			fmt.Fprint(stdout, sessionUsage)
 			return exitOK
 		}
@@ -33,7 +33,7 @@ func sessionCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return sessionSetCmd(ctx, args[1:], stdin, stdout, stderr)
 }
 
-const sessionUsage = `Usage: aisquare-go session set [--store PATH] [--base-url URL]
+const sessionUsage = `Usage: aisquare-go session set [--store PATH] [--api-url URL]
 
 Run "aisquare-go session set --help" for more.
 `
@@ -43,10 +43,10 @@ func sessionSetCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	fs := newFlagSet("session set", stderr)
 	c.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: aisquare-go session set [--store PATH] [--base-url URL] < tokens
+		fmt.Fprintf(fs.Output(), `Usage: aisquare-go session set [--store PATH] [--api-url URL] < tokens
 
 Saves an access and a refresh token, from a login made elsewhere, in the
-session store, with the API's base URL. Standard input holds two lines (the
+session store, with the API's URL. Standard input holds two lines (the
 access token, then the refresh token) or a JSON object
 {"access": "...", "refresh": "..."}. Nothing is sent anywhere.
 
@@ -63,7 +63,7 @@ Flags:
 		return code
 	}
 	if isTerminal(stdin) {
-		fmt.Fprintln(stderr, `aisquare-go session set: standard input is a terminal: pipe the tokens in (Usage: aisquare-go session set [--store PATH] [--base-url URL] < tokens)`)
+		fmt.Fprintln(stderr, `aisquare-go session set: standard input is a terminal: pipe the tokens in (Usage: aisquare-go session set [--store PATH] [--api-url URL] < tokens)`)
 		return exitFailure
 	}
 	ctx, cancel := c.context(ctx)

@@ -258,9 +258,21 @@ func TestTimeoutOnAHeldLock(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	r := aisquareGo(t, nil, "", "version")
-	assert.Equal(t, 0, r.code)
-	assert.Equal(t, "aisquare-go "+wrapper.Version+"\n", r.stdout)
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		r := aisquareGo(t, nil, "", args...)
+		assert.Equal(t, 0, r.code, "%v", args)
+		assert.Equal(t, "aisquare-go "+wrapper.Version+"\n", r.stdout, "%v", args)
+	}
+	// Help shows help, not the version.
+	for _, args := range [][]string{{"version", "--help"}, {"version", "-h"}} {
+		r := aisquareGo(t, nil, "", args...)
+		assert.Equal(t, 0, r.code, "%v", args)
+		assert.Equal(t, "Usage: aisquare-go version\n\nPrints the SDK's version, which its requests' User-Agent carries too.\n", r.stdout, "%v", args)
+	}
+	r := aisquareGo(t, nil, "", "version", "--short")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "flag provided but not defined: -short")
+	assert.Empty(t, r.stdout)
 }
 
 // TestTokenAgainstSimpleJWT: the built command as a credential helper

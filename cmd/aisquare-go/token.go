@@ -11,7 +11,7 @@ func tokenCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs := newFlagSet("token", stderr)
 	c.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: aisquare-go token [--store PATH] [--base-url URL] [--timeout DURATION]
+		fmt.Fprint(fs.Output(), `Usage: aisquare-go token [--store PATH] [--api-url URL] [--timeout DURATION]
 
 Prints a valid access token from the session store, and nothing else. When
 the token expires within a minute, it refreshes it first and saves the new
