@@ -38,6 +38,10 @@ func TestAPIURLFlag(t *testing.T) {
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.NotEmpty(t, decode(t, r.stdout).Access)
 
+	r = aisquareGo(t, nil, "", "session", "show", "--store", store, "--api-url", other.URL)
+	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+	assert.Contains(t, r.stdout, other.URL+", another API")
+
 	for _, args := range [][]string{
 		{"--api-url", srv.URL, "--base-url", other.URL},
 		{"--base-url", other.URL, "--api-url", srv.URL},
@@ -79,7 +83,7 @@ func TestAPIURLEnv(t *testing.T) {
 // TestAPIURLUsage: the usage texts name --api-url and $AISQUARE_API_URL
 // first, and still mention the older names.
 func TestAPIURLUsage(t *testing.T) {
-	for _, args := range [][]string{{"token"}, {"refresh"}, {"session", "set"}} {
+	for _, args := range [][]string{{"token"}, {"refresh"}, {"session", "set"}, {"session", "show"}} {
 		r := aisquareGo(t, nil, "", append(args, "--help")...)
 		require.Equal(t, 0, r.code, "%v", args)
 		assert.Contains(t, r.stdout, "[--api-url URL]", "%v: the usage line", args)

@@ -40,19 +40,29 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.timeout, "timeout", wrapper.DefaultTimeout, "give up after this long, lock waits, standard input and retries included")
 }
 
-// openStore returns the store at path, or at --store or the default path
-// if path is empty, and a client for it (see [common.client]).
-func (c *common) openStore(ctx context.Context, path string) (*wrapper.FileStore, *wrapper.Client, error) {
+// storePath sets c.path to path, or to --store or the default path if path
+// is empty, and returns it.
+func (c *common) storePath(path string) (string, error) {
 	if path == "" {
 		path = c.store
 	}
 	if path == "" {
 		var err error
 		if path, err = defaultStore(); err != nil {
-			return nil, nil, err
+			return "", err
 		}
 	}
 	c.path = path
+	return path, nil
+}
+
+// openStore returns the store at path, or at --store or the default path
+// if path is empty, and a client for it (see [common.client]).
+func (c *common) openStore(ctx context.Context, path string) (*wrapper.FileStore, *wrapper.Client, error) {
+	path, err := c.storePath(path)
+	if err != nil {
+		return nil, nil, err
+	}
 	store := wrapper.NewFileStore(path)
 	client, err := c.client(ctx, store)
 	return store, client, err
@@ -132,6 +142,9 @@ func (c *common) fail(err error) int {
 		code = exitRejected
 		line += `; log in, then hand the access and refresh tokens to "aisquare-go session set` + c.storeFlag() +
 			`" on standard input`
+	case errors.Is(err, wrapper.ErrStoreMismatch):
+		line += `; "aisquare-go session show` + c.storeFlag() + `" shows that session, and "aisquare-go session clear` +
+			c.storeFlag() + `" removes it; or use another --store`
 	}
 	fmt.Fprintln(c.stderr, redact.Text(line, maxErrorLine, c.secrets...))
 	return code

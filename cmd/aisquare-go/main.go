@@ -1,14 +1,16 @@
 // Command aisquare-go does the AISquare Studio SDK's main jobs from a shell,
-// and keeps a session in the same file format as wrapper.NewFileStore.
+// and keeps a session in the same file format as wrapper.NewFileStore. Its
+// name leaves "aisquare" on the PATH to AISquare's own command-line tool.
 //
-//	aisquare-go session set   save an access and a refresh token, read from standard input
-//	aisquare-go token         print a valid access token, refreshing it when due
-//	aisquare-go refresh       exchange a refresh token for a new access token
-//	aisquare-go version       print the SDK's version
-//	aisquare-go demo          run the SDK's flows against a local server, offline
+//	aisquare-go session set     save an access and a refresh token, read from standard input
+//	aisquare-go session show    print the stored session's API URL, source and expiry
+//	aisquare-go session clear   remove the stored session
+//	aisquare-go token           print a valid access token, refreshing it when due
+//	aisquare-go refresh         exchange a refresh token for a new access token
+//	aisquare-go version         print the SDK's version
+//	aisquare-go demo            run the SDK's flows against a local server, offline
 //
-// Run "aisquare-go <command> --help" for a command's flags. Its name leaves
-// "aisquare" on the PATH to AISquare's own command-line tool.
+// Run "aisquare-go <command> --help" for a command's flags.
 package main
 
 import (
@@ -40,19 +42,22 @@ func main() {
 const usage = `Usage: aisquare-go <command> [flags]
 
 Commands:
-  session set   save an access and a refresh token, read from standard input,
-                in the session store (after a login made elsewhere)
-  token         print a valid access token, refreshing it first when due:
-                curl -H "Authorization: Bearer $(aisquare-go token)" ...
-  refresh       exchange a refresh token for a new access token
-  version       print the SDK's version
-  demo          run the SDK's main flows against a local server, offline
+  session set     save an access and a refresh token, read from standard
+                  input, in the session store (after a login made elsewhere)
+  session show    print the stored session's API URL, source and expiry
+  session clear   remove the stored session
+  token           print a valid access token, refreshing it first when due:
+                  curl -H "Authorization: Bearer $(aisquare-go token)" ...
+  refresh         exchange a refresh token for a new access token
+  version         print the SDK's version
+  demo            run the SDK's main flows against a local server, offline
 
 The session store is a file (--store PATH; default session.json in aisquare/
 under the user's configuration directory) that records the API's URL: a
 command aimed at another API (--api-url, $AISQUARE_API_URL, and the older
 names --base-url and $AISQUARE_BASE_URL) is refused rather than sending the
-tokens there.
+tokens there. "aisquare-go session clear" removes a session saved for the
+wrong one.
 
 Exit status: 0 on success, 2 when the session is rejected or missing (log in
 again and hand the new tokens over with "aisquare-go session set"), 1 otherwise.

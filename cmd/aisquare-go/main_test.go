@@ -183,11 +183,13 @@ func TestHelp(t *testing.T) {
 		{"--help"}, {"-h"}, {"-help"}, {"help"},
 		{"session", "--help"}, {"session", "-h"}, {"session", "-help"}, {"session", "help"},
 		{"session", "set", "--help"}, {"session", "set", "-h"},
+		{"session", "show", "--help"}, {"session", "show", "-h"},
+		{"session", "clear", "--help"}, {"session", "clear", "-h"},
 		{"token", "--help"}, {"token", "-h"},
 		{"refresh", "--help"}, {"refresh", "-h"},
 		{"version", "--help"}, {"version", "-h"},
 		{"demo", "--help"}, {"demo", "-h"},
-		{"help", "token"}, {"help", "session", "set"},
+		{"help", "token"}, {"help", "session", "clear"},
 	} {
 		r := aisquareGo(t, nil, "", args...)
 		assert.Equal(t, 0, r.code, "%v", args)
@@ -254,6 +256,9 @@ func TestTokenArgumentIsNotEchoed(t *testing.T) {
 		{"refresh", refresh},
 		{"token", refresh},
 		{"session", "set", refresh},
+		{"session", "show", refresh},
+		{"session", "clear", refresh},
+		{"session", refresh},
 		{"version", refresh},
 		{"help", refresh},
 		{"token", "--api-url", "https://api.aisquare.studio", "--base-url", refresh},
@@ -305,8 +310,8 @@ func TestNoGoAdviceInErrors(t *testing.T) {
 }
 
 func TestSessionUnknownSubcommand(t *testing.T) {
-	r := aisquareGo(t, nil, "", "session", "show")
+	r := aisquareGo(t, nil, "", "session", "list")
 	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, `unknown subcommand "show"`)
-	assert.Contains(t, r.stderr, "Usage: aisquare-go session set")
+	assert.Contains(t, r.stderr, `unknown subcommand "list"`)
+	assert.Contains(t, r.stderr, "Usage: aisquare-go session <subcommand>")
 }

@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/aisquare-studio/aisquare-go/api"
+	"github.com/aisquare-studio/aisquare-go/internal/regfile"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
 
@@ -81,4 +87,24 @@ func loadSession(ctx context.Context, c *common, store *wrapper.FileStore) (*oau
 func due(access string) bool {
 	exp, err := wrapper.TokenExpiry(access)
 	return err != nil || time.Until(exp) < minValidity
+}
+
+// holdsNothing reports whether the session store file at path holds no
+// session: it does not exist, or it is empty or only white space, such as
+// a file made with touch. Anything else is the store's to read: a file that
+// is not a session store is an error there, never taken for an empty one.
+func holdsNothing(path string) (bool, error) {
+	f, err := regfile.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the session store: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxTokenInput))
+	if err != nil {
+		return false, fmt.Errorf("reading the session store: %w", err)
+	}
+	return len(bytes.TrimSpace(data)) == 0 && len(data) < maxTokenInput, nil
 }
