@@ -68,6 +68,25 @@ func (c *common) openStore(ctx context.Context, path string) (*wrapper.FileStore
 	return store, client, err
 }
 
+// sessionStore is [common.openStore] for a command that needs a session:
+// a store that holds none (no file, or an empty one) is a
+// [*noSessionError], before anything else reads it.
+func (c *common) sessionStore(ctx context.Context, path string) (*wrapper.FileStore, *wrapper.Client, error) {
+	path, err := c.storePath(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if empty, err := holdsNothing(path); err != nil || empty {
+		if err == nil {
+			err = &noSessionError{path}
+		}
+		return nil, nil, err
+	}
+	store := wrapper.NewFileStore(path)
+	client, err := c.client(ctx, store)
+	return store, client, err
+}
+
 // defaultStore is session.json in aisquare/ under the user's configuration
 // directory, such as ~/.config/aisquare/session.json.
 func defaultStore() (string, error) {
@@ -127,13 +146,25 @@ func (c *common) client(ctx context.Context, store *wrapper.FileStore) (*wrapper
 	return client, nil
 }
 
+// emptyTokenError is a token that is missing, empty or only white space
+// where the command looked for it; its message says where to put one.
+type emptyTokenError struct{ msg string }
+
+func (e *emptyTokenError) Error() string { return e.msg }
+
 // fail prints err as one line without secrets and returns the exit status:
-// exitRejected, with what to do next, when the session must be renewed.
+// exitRejected, with what to do next, when the session must be renewed or
+// no token was given.
 func (c *common) fail(err error) int {
 	line := "aisquare-go " + c.name + ": " + shellAdvice(err.Error())
 	code := exitFailure
-	var none *noSessionError
+	var (
+		none  *noSessionError
+		empty *emptyTokenError
+	)
 	switch {
+	case errors.As(err, &empty):
+		code = exitRejected
 	case errors.Is(err, wrapper.ErrInvalidToken):
 		code = exitRejected
 		line += "; the session must be renewed: log in again, then hand the new access and refresh tokens " +
@@ -173,16 +204,16 @@ func (c *common) storeFlag() string {
 	return " --store " + c.store
 }
 
-// isTerminal reports whether r is a terminal (or another character device,
-// such as /dev/null), where reading would wait for a person, or read
-// nothing.
+// isTerminal reports whether r is a terminal, where reading would wait for
+// a person. Other character devices, such as /dev/null, are read: they hold
+// no input, or something that is not a token.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false
 	}
 	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return err == nil && info.Mode()&os.ModeCharDevice != 0 && isTerminalFile(f)
 }
 
 // readInput reads r up to limit+1 bytes, or its first line if line is set,

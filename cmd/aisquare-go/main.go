@@ -59,8 +59,9 @@ names --base-url and $AISQUARE_BASE_URL) is refused rather than sending the
 tokens there. "aisquare-go session clear" removes a session saved for the
 wrong one.
 
-Exit status: 0 on success, 2 when the session is rejected or missing (log in
-again and hand the new tokens over with "aisquare-go session set"), 1 otherwise.
+Exit status: 0 on success, 2 when the session is rejected or missing, or a
+token empty (log in again and hand the new tokens over with
+"aisquare-go session set"), 1 otherwise.
 
 Every command that sends requests takes --verbose (refreshes, retries given
 up) and --debug (every HTTP attempt as well), logged to standard error;

@@ -153,7 +153,7 @@ func TestRefreshExitCodes(t *testing.T) {
 		stderr string
 	}{
 		{"garbage token", nil, "garbage", []string{"--base-url", srv.URL}, 2, "Token is invalid or expired"},
-		{"no token", nil, "", []string{"--base-url", srv.URL}, 1, "no refresh token"},
+		{"no token", nil, "", []string{"--base-url", srv.URL}, 2, "no refresh token"},
 		{"unreachable server", nil, refresh, []string{"--base-url", "http://127.0.0.1:1"}, 1, "connection refused"},
 		{"bad base URL", nil, refresh, []string{"--base-url", "ftp://x"}, 1, "scheme must be http or https"},
 		{"token as a flag", nil, "", []string{"--token", refresh}, 1, "flag provided but not defined: -token"},

@@ -1,20 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"golang.org/x/oauth2"
 )
-
-// maxTokenInput caps what a command reads as tokens, from standard input
-// or a file.
-const maxTokenInput = 64 << 10
 
 func sessionSetCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &common{name: "session set", stderr: stderr}
@@ -31,7 +23,16 @@ access token, then the refresh token) or a JSON object
   printf '%%s\n%%s\n' "$ACCESS" "$REFRESH" | aisquare-go session set
   curl ... /api/v1/token/ | aisquare-go session set
 
-A store that holds tokens for another API is refused: use another --store.
+A pair that cannot be right is refused, and the store left as it was: the
+two tokens swapped (their token_type claims tell), white space or control
+characters inside a token, anything but a token's letters, digits and
+- . _ ~, and the answer of a failed login, whose error it shows instead.
+
+A store that holds tokens for another API is refused: use another --store,
+or remove that session with "aisquare-go session clear".
+
+Exit status: 0 on success, 2 when standard input holds no tokens, 1
+otherwise.
 
 Flags:
 `)
@@ -41,8 +42,8 @@ Flags:
 		return code
 	}
 	if isTerminal(stdin) {
-		fmt.Fprintln(stderr, `aisquare-go session set: standard input is a terminal: pipe the tokens in (Usage: aisquare-go session set [--store PATH] [--api-url URL] < tokens)`)
-		return exitFailure
+		return c.fail(&emptyTokenError{"standard input is a terminal: pipe the tokens in " +
+			"(Usage: aisquare-go session set [--store PATH] [--api-url URL] < tokens)"})
 	}
 	ctx, cancel := c.context(ctx)
 	defer cancel()
@@ -52,7 +53,16 @@ Flags:
 	if err != nil {
 		return c.fail(err)
 	}
-	store, client, err := c.openStore(ctx, "")
+	path, err := c.storePath("")
+	if err != nil {
+		return c.fail(err)
+	}
+	// An empty store file, such as one made with touch, is no session to
+	// keep: it makes way for this one.
+	if _, err := clearStore(ctx, path, true); err != nil {
+		return c.fail(err)
+	}
+	store, client, err := c.openStore(ctx, path)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -62,42 +72,4 @@ Flags:
 	}
 	fmt.Fprintf(stderr, "aisquare-go session set: saved in %s for %s\n", c.path, client.BaseURL())
 	return exitOK
-}
-
-// readTokenPair reads two lines (access, then refresh) or a JSON object
-// {"access", "refresh"}.
-func readTokenPair(ctx context.Context, r io.Reader) (access, refresh string, err error) {
-	data, err := readInput(ctx, r, maxTokenInput, false)
-	if err != nil {
-		return "", "", err
-	}
-	if len(data) > maxTokenInput {
-		return "", "", fmt.Errorf("standard input holds more than %d KiB: not a token pair", maxTokenInput>>10)
-	}
-	data = bytes.TrimSpace(data)
-	if bytes.HasPrefix(data, []byte("{")) {
-		var pair struct{ Access, Refresh string }
-		if err := json.Unmarshal(data, &pair); err != nil {
-			return "", "", errors.New(`standard input is not a JSON object {"access": "...", "refresh": "..."}`)
-		}
-		access, refresh = strings.TrimSpace(pair.Access), strings.TrimSpace(pair.Refresh)
-	} else {
-		var lines []string
-		for line := range strings.Lines(string(data)) {
-			if line = strings.TrimSpace(line); line != "" {
-				lines = append(lines, line)
-			}
-		}
-		if len(lines) != 2 {
-			return "", "", fmt.Errorf("standard input holds %d non-empty line(s); want two: the access token, then the refresh token", len(lines))
-		}
-		access, refresh = lines[0], lines[1]
-	}
-	if refresh == "" {
-		return "", "", errors.New("no refresh token on standard input")
-	}
-	if strings.ContainsAny(access+refresh, " \t") {
-		return "", "", errors.New("a token on standard input contains white space")
-	}
-	return access, refresh, nil
 }

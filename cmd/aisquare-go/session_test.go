@@ -83,11 +83,12 @@ func TestSessionSetAndToken(t *testing.T) {
 		assert.Equal(t, srv.URL, saved["base_url"])
 	}
 
-	// Bad input is refused, and the store is left as it was.
+	// Bad input is refused, and the store is left as it was; no refresh
+	// token is exit 2.
 	before := storeFile(t, store)
-	for _, input := range []string{"", "one-line-only", "a\nb\nc", `{"access":"a"}`, "{not json"} {
+	for input, code := range map[string]int{"": 2, "one-line-only": 1, "a\nb\nc": 1, `{"access":"a"}`: 2, "{not json": 1} {
 		r = aisquareGo(t, nil, input, "session", "set", "--store", store)
-		assert.Equal(t, 1, r.code, "input %q", input)
+		assert.Equal(t, code, r.code, "input %q", input)
 		assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
 	}
 	assert.Equal(t, before, storeFile(t, store))
@@ -181,14 +182,15 @@ func TestTokenFileIsReadBounded(t *testing.T) {
 	assert.Less(t, time.Since(start), 10*time.Second)
 }
 
-// TestNoSilentWait: no token source and a device on standard input (here
-// /dev/null, a character device as a terminal is): fail at once, with
-// the usage line.
+// TestNoSilentWait: no token source and /dev/null on standard input, a
+// character device that is no terminal: no input, exit 2 at once, with the
+// usage line.
 func TestNoSilentWait(t *testing.T) {
 	for _, args := range [][]string{{"refresh"}, {"session", "set"}} {
 		r := aisquareGoStdin(t, nil, "/dev/null", args...)
-		assert.Equal(t, 1, r.code, "%v", args)
+		assert.Equal(t, 2, r.code, "%v", args)
 		assert.Contains(t, r.stderr, "Usage: aisquare-go "+strings.Join(args, " "))
+		assert.NotContains(t, r.stderr, "terminal", "%v: /dev/null is no terminal", args)
 		assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
 	}
 }

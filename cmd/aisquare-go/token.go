@@ -37,7 +37,7 @@ Flags:
 	}
 	ctx, cancel := c.context(ctx)
 	defer cancel()
-	store, client, err := c.openStore(ctx, "")
+	store, client, err := c.sessionStore(ctx, "")
 	if err != nil {
 		return c.fail(err)
 	}
