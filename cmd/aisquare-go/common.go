@@ -71,7 +71,7 @@ func (c *common) openStore(ctx context.Context, path string) (*wrapper.FileStore
 // sessionStore is [common.openStore] for a command that needs a session:
 // a store that holds none (no file, or an empty one) is a
 // [*noSessionError], before anything else reads it.
-func (c *common) sessionStore(ctx context.Context, path string) (*wrapper.FileStore, *wrapper.Client, error) {
+func (c *common) sessionStore(ctx context.Context, path string, opts ...wrapper.Option) (*wrapper.FileStore, *wrapper.Client, error) {
 	path, err := c.storePath(path)
 	if err != nil {
 		return nil, nil, err
@@ -83,7 +83,7 @@ func (c *common) sessionStore(ctx context.Context, path string) (*wrapper.FileSt
 		return nil, nil, err
 	}
 	store := wrapper.NewFileStore(path)
-	client, err := c.client(ctx, store)
+	client, err := c.client(ctx, store, opts...)
 	return store, client, err
 }
 
@@ -113,12 +113,13 @@ func (c *common) context(ctx context.Context) (context.Context, context.CancelFu
 }
 
 // client returns a client for store, which it binds to the client's base
-// URL. The base URL is --api-url, else the environment's, else the one the
-// store records, else the default; one that is not the store's fails with
-// wrapper.ErrStoreMismatch, before any request. With a nil store, the base
-// URL is --api-url, else the environment's, else the default.
-func (c *common) client(ctx context.Context, store *wrapper.FileStore) (*wrapper.Client, error) {
-	opts := c.logOpts()
+// URL, made with opts as well. The base URL is --api-url, else the
+// environment's, else the one the store records, else the default; one that
+// is not the store's fails with wrapper.ErrStoreMismatch, before any
+// request. With a nil store, the base URL is --api-url, else the
+// environment's, else the default.
+func (c *common) client(ctx context.Context, store *wrapper.FileStore, opts ...wrapper.Option) (*wrapper.Client, error) {
+	opts = append(c.logOpts(), opts...)
 	if c.timeout > 0 {
 		opts = append(opts, wrapper.WithTimeout(c.timeout))
 	}

@@ -95,10 +95,10 @@ func TestVerboseLogsRefreshes(t *testing.T) {
 	assert.NotContains(t, r.stderr, refresh)
 
 	store := filepath.Join(t.TempDir(), "cfg", "session.json")
-	access, refresh := srv.Pair(t)
+	access, refresh := srv.PairIssuedAgo(t, 40*time.Second) // its 30-second access token has expired
 	r = aisquareGo(t, nil, access+"\n"+refresh+"\n", "session", "set", "--store", store, "--base-url", srv.URL)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-	r = aisquareGo(t, nil, "", "token", "--store", store, "--verbose") // a 30-second token is due within the minute's margin
+	r = aisquareGo(t, nil, "", "token", "--store", store, "--verbose")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.NotEqual(t, access, strings.TrimSpace(r.stdout), "token refreshed it")
 	assert.Contains(t, r.stderr, "token refreshed", "token --verbose")

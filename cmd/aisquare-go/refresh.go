@@ -128,8 +128,7 @@ func refreshStore(ctx context.Context, c *common, path string) (*api.TokenRefres
 		return nil, err
 	}
 	defer client.Close()
-	_, tok, err := storeToken(ctx, c, client, store, true)
-	return tok, err
+	return refreshSession(ctx, c, client, store)
 }
 
 // refreshFile refreshes the token in the file at path, under a lock beside

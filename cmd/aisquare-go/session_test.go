@@ -198,9 +198,9 @@ func TestNoSilentWait(t *testing.T) {
 func TestExit2SaysWhatToDo(t *testing.T) {
 	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true, AccessLifetime: time.Second})
 	t.Cleanup(srv.Close)
-	_, refresh := srv.IssuePair(7)
+	access, refresh := srv.IssuePairAt(7, time.Now().Add(-time.Minute)) // the access token has expired
 	store := filepath.Join(t.TempDir(), "session.json")
-	r := aisquareGo(t, nil, "x\n"+refresh, "session", "set", "--store", store, "--base-url", srv.URL)
+	r := aisquareGo(t, nil, access+"\n"+refresh, "session", "set", "--store", store, "--base-url", srv.URL)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
 	require.NoError(t, err)

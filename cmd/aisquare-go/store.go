@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -17,51 +16,35 @@ import (
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
 
-// minValidity is how long an access token that token prints stays valid at
-// least, unless the server issues shorter ones: a token closer to its
-// expiry is refreshed first.
-const minValidity = time.Minute
-
-// storeToken returns the session's access token from store, refreshing it
-// first when it expires within minValidity (or always, with force). The
-// refresh runs under the store's lock, after re-reading the store, so that a
-// refresh token another process rotated is never spent twice, and the new
-// pair is saved before it is returned. refreshed is nil when no refresh was
-// needed; it is the server's answer, with an [*unsavedError], when the save
-// failed: the caller prints it with [common.printTokens].
-func storeToken(ctx context.Context, c *common, client *wrapper.Client, store *wrapper.FileStore, force bool) (access string, refreshed *api.TokenRefresh, err error) {
-	tok, err := loadSession(ctx, c, store)
-	if err != nil {
-		return "", nil, err
-	}
-	if !force && !due(tok.AccessToken) {
-		return tok.AccessToken, nil, nil
-	}
+// refreshSession refreshes the session in store now, under its lock, after
+// re-reading the store, so that a refresh token another process rotated is
+// never spent twice, and saves the new pair before it returns it. When the
+// save fails, it returns the server's answer with an [*unsavedError]: the
+// caller prints it with [common.printTokens].
+func refreshSession(ctx context.Context, c *common, client *wrapper.Client, store *wrapper.FileStore) (*api.TokenRefresh, error) {
 	unlock, err := store.Lock(ctx)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	defer unlock()
-	if tok, err = loadSession(ctx, c, store); err != nil { // inside the lock: the newest pair
-		return "", nil, err
-	}
-	if !force && !due(tok.AccessToken) {
-		return tok.AccessToken, nil, nil // another process refreshed it
+	tok, err := loadSession(ctx, c, store)
+	if err != nil {
+		return nil, err
 	}
 	// Once sent, the refresh is not abandoned when ctx ends: its answer
 	// holds the rotated refresh token. The client's timeout bounds it.
 	r, err := client.RefreshToken(context.WithoutCancel(ctx), tok.RefreshToken)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	c.secrets = append(c.secrets, r.Access, r.Refresh)
 	next := &oauth2.Token{AccessToken: r.Access, RefreshToken: cmp.Or(r.Refresh, tok.RefreshToken)}
 	if err := store.Save(context.WithoutCancel(ctx), next); err != nil {
 		// The answer comes back with the error: the old refresh token may be
 		// spent, and the caller must still hand the new one over.
-		return "", r, &unsavedError{path: c.path, err: err}
+		return r, &unsavedError{path: c.path, err: err}
 	}
-	return r.Access, r, nil
+	return r, nil
 }
 
 // noSessionError is a session store without tokens.
@@ -80,13 +63,6 @@ func loadSession(ctx context.Context, c *common, store *wrapper.FileStore) (*oau
 	}
 	c.secrets = append(c.secrets, tok.AccessToken, tok.RefreshToken)
 	return tok, nil
-}
-
-// due reports whether access expires within minValidity, or has no
-// readable expiry.
-func due(access string) bool {
-	exp, err := wrapper.TokenExpiry(access)
-	return err != nil || time.Until(exp) < minValidity
 }
 
 // holdsNothing reports whether the session store file at path holds no
