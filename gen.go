@@ -14,7 +14,11 @@ import (
 	_ "github.com/oapi-codegen/runtime"
 )
 
-// specgen checks the spec and every overlay action, then writes
-// api/api.gen.go with oapi-codegen's library and api/security.gen.go: which
-// operations take the session's token, its scheme, and the refresh path.
-//go:generate go run ./internal/specgen -config oapi-codegen.yaml openapi.yaml
+// specgen checks the spec and every overlay action, and writes the spec as
+// corrected (api/openapi.gen.json) and api/security.gen.go: which operations
+// take the session's token, its scheme, and the refresh path. oapi-codegen
+// generates the client from the corrected spec; specgen then checks that the
+// client has what the wrapper relies on.
+//go:generate go run ./internal/specgen -overlay overlay.yaml -out api openapi.yaml
+//go:generate go tool oapi-codegen -config oapi-codegen.yaml api/openapi.gen.json
+//go:generate go run ./internal/specgen -overlay overlay.yaml -check api/api.gen.go

@@ -129,7 +129,7 @@ func buildSpecgen(t *testing.T) string {
 	return bin
 }
 
-// specgen runs bin, specgen, on spec as make generate does, in a
+// specgen runs bin, specgen, on spec as make generate does first, in a
 // directory of its own with the module's config and overlay (its refresh
 // action at seedRefresh, then changed by editOverlay, if not nil), and
 // returns what it printed, whether it succeeded, and the directory.
@@ -146,7 +146,7 @@ func specgen(t *testing.T, bin, spec string, editOverlay func(string) string) (o
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "overlay.yaml"), []byte(editOverlay(string(overlay))), 0o644))
 	}
-	cmd := exec.Command(bin, "-config", "oapi-codegen.yaml", "openapi.yaml")
+	cmd := exec.Command(bin, "-overlay", "overlay.yaml", "-out", "api", "openapi.yaml")
 	cmd.Dir = dir
 	b, err := cmd.CombinedOutput()
 	return string(b), err == nil, dir
@@ -231,6 +231,8 @@ func TestRegenerateVariants(t *testing.T) {
 		require.True(t, ok, out)
 		copyFile(t, "go.mod", filepath.Join(dir, "go.mod"))
 		copyFile(t, "go.sum", filepath.Join(dir, "go.sum"))
+		run(t, dir, nil, "go", "tool", "oapi-codegen", "-config", "oapi-codegen.yaml", "api/openapi.gen.json")
+		run(t, dir, nil, bin, "-overlay", "overlay.yaml", "-check", "api/api.gen.go")
 		run(t, dir, nil, "go", "vet", "./api/")
 	})
 

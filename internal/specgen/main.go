@@ -1,20 +1,24 @@
-// Command specgen generates the api package from the spec, in go generate:
+// Command specgen prepares the spec for the generator, and checks what the
+// generator wrote, in go generate (see gen.go):
 //
-//	go run ./internal/specgen -config oapi-codegen.yaml openapi.yaml
+//	go run ./internal/specgen -overlay overlay.yaml -out api openapi.yaml
+//	go tool oapi-codegen -config oapi-codegen.yaml api/openapi.gen.json
+//	go run ./internal/specgen -overlay overlay.yaml -check api/api.gen.go
 //
-// It reads the spec itself, and refuses one that is too large or too deep,
-// or that refers outside itself, before anything else parses it. It applies
-// the overlay that oapi-codegen.yaml names action by action, and stops with
-// a message that names the action, its reason and what to do when one no
-// longer matches. It finds SimpleJWT's refresh view by the shape of its
-// bodies and checks that the overlay's refresh action targets it; it refuses
-// a $ref to nothing and a path the client could not fill, naming the
-// operation and an overlay action that fixes it. Then it writes the client
-// with oapi-codegen's library (config's output, such as api/api.gen.go),
-// with required write-only fields as plain values and request bodies
-// without read-only fields, and beside it security.gen.go: which operations
-// take the session's access token, in which scheme, and the refresh path.
-// Messages about what it cannot serve go to stderr.
+// First it reads the spec itself, and refuses one that is too large or too
+// deep, or that refers outside itself, before anything else parses it. It
+// applies the overlay action by action, and stops with a message that names
+// the action, its reason and what to do when one no longer matches. It
+// finds SimpleJWT's refresh view by the shape of its bodies and checks that
+// the overlay's refresh action targets it; it refuses a $ref to nothing and
+// a path the client could not fill, naming the operation and an overlay
+// action that fixes it. Then it writes, into the -out directory, the spec as
+// corrected (openapi.gen.json: required write-only fields as plain values,
+// request bodies without read-only fields), from which oapi-codegen
+// generates the client, and security.gen.go: which operations take the
+// session's access token, in which scheme, and the refresh path. Messages
+// about what it cannot serve go to stderr. With -check, it fails unless the
+// generated client has what the wrapper relies on.
 package main
 
 import (
@@ -28,54 +32,74 @@ import (
 )
 
 func main() {
-	configPath := flag.String("config", "oapi-codegen.yaml", "the generator's config, in oapi-codegen's format")
+	overlayPath := flag.String("overlay", "overlay.yaml", "the overlay of corrections to the spec")
+	out := flag.String("out", "api", "the directory of the generated package")
+	pkg := flag.String("package", "api", "the name of the generated package")
+	check := flag.String("check", "", "check the generated client in this file, instead of preparing the spec")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: specgen [-config oapi-codegen.yaml] openapi.yaml")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: specgen [-overlay overlay.yaml] [-out api] openapi.yaml\n       specgen [-overlay overlay.yaml] -check api/api.gen.go")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 1 {
+	var err error
+	switch {
+	case *check != "" && flag.NArg() == 0:
+		err = checkClient(*check, *overlayPath)
+	case *check == "" && flag.NArg() == 1:
+		err = run(flag.Arg(0), *overlayPath, *out, *pkg, os.Stderr)
+	default:
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *configPath, os.Stderr); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-// run generates the client of spec as the config at configPath says, and
-// security.gen.go beside it. It writes nothing unless every check passes.
-func run(spec, configPath string, stderr io.Writer) error {
-	cfg, err := readConfig(configPath)
+// specFile is the corrected spec that run writes for the generator.
+const specFile = "openapi.gen.json"
+
+// run prepares spec with the overlay at overlayPath for the generator, and
+// writes the corrected spec and security.gen.go, of package pkg, into the
+// directory out. It writes nothing unless every check passes.
+func run(spec, overlayPath, out, pkg string, stderr io.Writer) error {
+	g, err := prepare(spec, overlayPath)
 	if err != nil {
 		return err
 	}
-	g, err := prepare(spec, cfg.OutputOptions.Overlay.Path)
+	security, err := renderTable(pkg, spec, g.overlay.path, g.table)
 	if err != nil {
 		return err
 	}
-	security, err := renderTable(cfg.PackageName, spec, g.overlay.path, g.table)
+	corrected, err := g.doc.MarshalJSON()
 	if err != nil {
-		return err
+		return fmt.Errorf("specgen: encoding the corrected spec: %w", err)
 	}
-	client, err := generateClient(spec, cfg, g.doc)
+	corrected, err = indentJSON(corrected)
 	if err != nil {
-		return err
-	}
-	if err := checkContract(g.overlay.path, client); err != nil {
 		return err
 	}
 	for _, note := range g.notes {
 		fmt.Fprintln(stderr, note)
 	}
-	if err := os.WriteFile(cfg.Output, client, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, specFile), corrected, 0o644); err != nil {
 		return fmt.Errorf("specgen: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(filepath.Dir(cfg.Output), "security.gen.go"), security, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, "security.gen.go"), security, 0o644); err != nil {
 		return fmt.Errorf("specgen: %w", err)
 	}
 	return nil
+}
+
+// checkClient fails unless the generated client in path has what the
+// wrapper relies on.
+func checkClient(path, overlayPath string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("specgen: %w", err)
+	}
+	return checkContract(overlayPath, src)
 }
 
 // generation is the spec, checked and corrected, ready for the generator.
