@@ -50,7 +50,7 @@ func TestSessionSetAndToken(t *testing.T) {
 	store := filepath.Join(dir, "session.json")
 
 	for _, input := range []string{access + "\n" + refresh + "\n", `{"access":"` + access + `","refresh":"` + refresh + `"}`} {
-		r := aisquare(t, nil, input, "session", "set", "--store", store, "--base-url", srv.URL)
+		r := aisquareGo(t, nil, input, "session", "set", "--store", store, "--base-url", srv.URL)
 		require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 		assert.Empty(t, r.stdout)
 		assert.NotContains(t, r.stderr, refresh)
@@ -64,7 +64,7 @@ func TestSessionSetAndToken(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o700), info.Mode().Perm())
 
 	// A valid token: printed as it is, nothing else, no refresh.
-	r := aisquare(t, nil, "", "token", "--store", store)
+	r := aisquareGo(t, nil, "", "token", "--store", store)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.Equal(t, access+"\n", r.stdout)
 	assert.Empty(t, r.stderr)
@@ -73,7 +73,7 @@ func TestSessionSetAndToken(t *testing.T) {
 	// refresh --store: the rotated pair is saved, and a second run spends
 	// the new one.
 	for range 2 {
-		r = aisquare(t, nil, "", "refresh", "--store", store)
+		r = aisquareGo(t, nil, "", "refresh", "--store", store)
 		require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 		out := decode(t, r.stdout)
 		assert.Equal(t, srv.LastRefreshToken(), out.Refresh)
@@ -83,11 +83,12 @@ func TestSessionSetAndToken(t *testing.T) {
 		assert.Equal(t, srv.URL, saved["base_url"])
 	}
 
-	// Bad input is refused, and the store is left as it was.
+	// Bad input is refused, and the store is left as it was; no refresh
+	// token is exit 2.
 	before := storeFile(t, store)
-	for _, input := range []string{"", "one-line-only", "a\nb\nc", `{"access":"a"}`, "{not json"} {
-		r = aisquare(t, nil, input, "session", "set", "--store", store)
-		assert.Equal(t, 1, r.code, "input %q", input)
+	for input, code := range map[string]int{"": 2, "one-line-only": 1, "a\nb\nc": 1, `{"access":"a"}`: 2, "{not json": 1} {
+		r = aisquareGo(t, nil, input, "session", "set", "--store", store)
+		assert.Equal(t, code, r.code, "input %q", input)
 		assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
 	}
 	assert.Equal(t, before, storeFile(t, store))
@@ -102,7 +103,7 @@ func TestTokenRefusesAnotherAPI(t *testing.T) {
 	t.Cleanup(other.Close)
 	access, refresh := srv.IssuePair(7)
 	store := filepath.Join(t.TempDir(), "s", "session.json")
-	r := aisquare(t, nil, access+"\n"+refresh, "session", "set", "--store", store, "--base-url", srv.URL)
+	r := aisquareGo(t, nil, access+"\n"+refresh, "session", "set", "--store", store, "--base-url", srv.URL)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 
 	for _, run := range []struct {
@@ -118,7 +119,7 @@ func TestTokenRefusesAnotherAPI(t *testing.T) {
 		if run.args[0] == "session" {
 			stdin = access + "\n" + refresh
 		}
-		r := aisquare(t, run.env, stdin, run.args...)
+		r := aisquareGo(t, run.env, stdin, run.args...)
 		assert.Equal(t, 1, r.code, "%v", run.args)
 		assert.Contains(t, r.stderr, "belongs to another API")
 		assert.Contains(t, r.stderr, srv.URL)
@@ -140,7 +141,7 @@ func TestRefreshTokenFileIsRewritten(t *testing.T) {
 	require.NoError(t, os.Chmod(file, 0o640))
 
 	for i := range 3 {
-		r := aisquare(t, nil, "", "refresh", "--token-file", file, "--base-url", srv.URL)
+		r := aisquareGo(t, nil, "", "refresh", "--token-file", file, "--base-url", srv.URL)
 		require.Equal(t, 0, r.code, "run %d: stderr: %s", i, r.stderr)
 		out := decode(t, r.stdout)
 		data, err := os.ReadFile(file)
@@ -159,9 +160,9 @@ func TestRefreshTokenFileIsRewritten(t *testing.T) {
 	// A session store given as --token-file is a session store.
 	access, refresh2 := srv.IssuePair(8)
 	store := filepath.Join(t.TempDir(), "session.json")
-	r := aisquare(t, nil, access+"\n"+refresh2, "session", "set", "--store", store, "--base-url", srv.URL)
+	r := aisquareGo(t, nil, access+"\n"+refresh2, "session", "set", "--store", store, "--base-url", srv.URL)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-	r = aisquare(t, nil, "", "refresh", "--token-file", store)
+	r = aisquareGo(t, nil, "", "refresh", "--token-file", store)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.Equal(t, decode(t, r.stdout).Refresh, storeFile(t, store)["refresh"])
 }
@@ -169,26 +170,27 @@ func TestRefreshTokenFileIsRewritten(t *testing.T) {
 func TestTokenFileIsReadBounded(t *testing.T) {
 	big := filepath.Join(t.TempDir(), "big")
 	require.NoError(t, os.WriteFile(big, make([]byte, 1<<20), 0o600))
-	r := aisquare(t, nil, "", "refresh", "--token-file", big, "--base-url", "http://127.0.0.1:1")
+	r := aisquareGo(t, nil, "", "refresh", "--token-file", big, "--base-url", "http://127.0.0.1:1")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "larger than 64 KiB")
 
 	// A device is no token file: refused before it is read.
 	start := time.Now()
-	r = aisquare(t, nil, "", "refresh", "--token-file", "/dev/zero", "--base-url", "http://127.0.0.1:1")
+	r = aisquareGo(t, nil, "", "refresh", "--token-file", "/dev/zero", "--base-url", "http://127.0.0.1:1")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "/dev/zero is a character device, not a regular file")
 	assert.Less(t, time.Since(start), 10*time.Second)
 }
 
-// TestNoSilentWait: no token source and a device on standard input (here
-// /dev/null, a character device as a terminal is): fail at once, with
-// the usage line.
+// TestNoSilentWait: no token source and /dev/null on standard input, a
+// character device that is no terminal: no input, exit 2 at once, with the
+// usage line.
 func TestNoSilentWait(t *testing.T) {
 	for _, args := range [][]string{{"refresh"}, {"session", "set"}} {
-		r := aisquareStdin(t, nil, "/dev/null", args...)
-		assert.Equal(t, 1, r.code, "%v", args)
-		assert.Contains(t, r.stderr, "Usage: aisquare "+strings.Join(args, " "))
+		r := aisquareGoStdin(t, nil, "/dev/null", args...)
+		assert.Equal(t, 2, r.code, "%v", args)
+		assert.Contains(t, r.stderr, "Usage: aisquare-go "+strings.Join(args, " "))
+		assert.NotContains(t, r.stderr, "terminal", "%v: /dev/null is no terminal", args)
 		assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
 	}
 }
@@ -196,27 +198,27 @@ func TestNoSilentWait(t *testing.T) {
 func TestExit2SaysWhatToDo(t *testing.T) {
 	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true, AccessLifetime: time.Second})
 	t.Cleanup(srv.Close)
-	_, refresh := srv.IssuePair(7)
+	access, refresh := srv.IssuePairAt(7, time.Now().Add(-time.Minute)) // the access token has expired
 	store := filepath.Join(t.TempDir(), "session.json")
-	r := aisquare(t, nil, "x\n"+refresh, "session", "set", "--store", store, "--base-url", srv.URL)
+	r := aisquareGo(t, nil, access+"\n"+refresh, "session", "set", "--store", store, "--base-url", srv.URL)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
 	require.NoError(t, err)
 	_, err = c.RefreshToken(context.Background(), refresh) // spent elsewhere: blacklisted
 	require.NoError(t, err)
 
-	r = aisquare(t, nil, "", "token", "--store", store)
+	r = aisquareGo(t, nil, "", "token", "--store", store)
 	assert.Equal(t, 2, r.code)
 	assert.Empty(t, r.stdout)
 	assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
 	assert.Contains(t, r.stderr, "Token is blacklisted")
 	assert.Contains(t, r.stderr, "log in again")
-	assert.Contains(t, r.stderr, `"aisquare session set --store `+store+`"`)
+	assert.Contains(t, r.stderr, `"aisquare-go session set --store `+store+`"`)
 	assert.NotContains(t, r.stderr, refresh)
 
-	r = aisquare(t, nil, "", "token", "--store", filepath.Join(t.TempDir(), "empty.json"))
+	r = aisquareGo(t, nil, "", "token", "--store", filepath.Join(t.TempDir(), "empty.json"))
 	assert.Equal(t, 2, r.code, "no session: log in")
-	assert.Contains(t, r.stderr, "aisquare session set")
+	assert.Contains(t, r.stderr, "aisquare-go session set")
 }
 
 // TestCommandErrorIsOneCleanLine: a server's text reaches the terminal
@@ -227,7 +229,7 @@ func TestCommandErrorIsOneCleanLine(t *testing.T) {
 	_, refresh := srv.IssuePair(7)
 	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Status: 500,
 		Body: `{"detail":"echo ` + refresh + `\nsecond line\u001b[31m red` + strings.Repeat(" long", 100000) + `"}`})
-	r := aisquare(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL)
+	r := aisquareGo(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL)
 	assert.Equal(t, 1, r.code)
 	assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
 	assert.NotContains(t, r.stderr, refresh)
@@ -241,7 +243,7 @@ func TestTimeoutOnAHeldLock(t *testing.T) {
 	t.Cleanup(srv.Close)
 	access, refresh := srv.IssuePair(7)
 	store := filepath.Join(t.TempDir(), "session.json")
-	r := aisquare(t, nil, access+"\n"+refresh, "session", "set", "--store", store, "--base-url", srv.URL)
+	r := aisquareGo(t, nil, access+"\n"+refresh, "session", "set", "--store", store, "--base-url", srv.URL)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	unlock, err := wrapper.NewFileStore(store).Lock(context.Background())
 	require.NoError(t, err)
@@ -250,7 +252,7 @@ func TestTimeoutOnAHeldLock(t *testing.T) {
 
 	for _, cmd := range []string{"token", "refresh"} {
 		start := time.Now()
-		r = aisquare(t, nil, "", cmd, "--store", store, "--timeout", "500ms")
+		r = aisquareGo(t, nil, "", cmd, "--store", store, "--timeout", "500ms")
 		assert.Equal(t, 1, r.code, cmd)
 		assert.Contains(t, r.stderr, "lock", cmd)
 		assert.Less(t, time.Since(start), 5*time.Second, cmd)
@@ -258,9 +260,21 @@ func TestTimeoutOnAHeldLock(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	r := aisquare(t, nil, "", "version")
-	assert.Equal(t, 0, r.code)
-	assert.Equal(t, "aisquare "+wrapper.Version+"\n", r.stdout)
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		r := aisquareGo(t, nil, "", args...)
+		assert.Equal(t, 0, r.code, "%v", args)
+		assert.Equal(t, "aisquare-go "+wrapper.Version+"\n", r.stdout, "%v", args)
+	}
+	// Help shows help, not the version.
+	for _, args := range [][]string{{"version", "--help"}, {"version", "-h"}} {
+		r := aisquareGo(t, nil, "", args...)
+		assert.Equal(t, 0, r.code, "%v", args)
+		assert.Equal(t, "Usage: aisquare-go version\n\nPrints the SDK's version, which its requests' User-Agent carries too.\n", r.stdout, "%v", args)
+	}
+	r := aisquareGo(t, nil, "", "version", "--short")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "flag provided but not defined: -short")
+	assert.Empty(t, r.stdout)
 }
 
 // TestTokenAgainstSimpleJWT: the built command as a credential helper
@@ -270,12 +284,12 @@ func TestTokenAgainstSimpleJWT(t *testing.T) {
 	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true, AccessLifetime: 2 * time.Second})
 	access, refresh := srv.Pair(t)
 	store := filepath.Join(t.TempDir(), "aisquare", "session.json")
-	r := aisquare(t, nil, access+"\n"+refresh, "session", "set", "--store", store, "--base-url", srv.URL)
+	r := aisquareGo(t, nil, access+"\n"+refresh, "session", "set", "--store", store, "--base-url", srv.URL)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 
 	seen := map[string]bool{}
 	for i := range 5 {
-		r := aisquare(t, nil, "", "token", "--store", store)
+		r := aisquareGo(t, nil, "", "token", "--store", store)
 		require.Equal(t, 0, r.code, "run %d: stderr: %s", i, r.stderr)
 		tok := strings.TrimSuffix(r.stdout, "\n")
 		require.NotContains(t, tok, "\n")
@@ -312,7 +326,7 @@ func TestTokenAgainstSimpleJWT(t *testing.T) {
 	})
 	wg.Go(func() {
 		for time.Now().Before(deadline) {
-			r := aisquare(t, nil, "", "token", "--store", store)
+			r := aisquareGo(t, nil, "", "token", "--store", store)
 			if !assert.Equal(t, 0, r.code, "command: stderr: %s", r.stderr) {
 				return
 			}
@@ -330,7 +344,7 @@ func TestTokenAgainstSimpleJWT(t *testing.T) {
 	last, err := c.TokenSource().Token()
 	require.NoError(t, err)
 	assert.NotEqual(t, firstAccess, last.AccessToken, "the session client renewed its token too")
-	r = aisquare(t, nil, "", "token", "--store", store)
+	r = aisquareGo(t, nil, "", "token", "--store", store)
 	require.Equal(t, 0, r.code, "the stored session is alive: stderr: %s", r.stderr)
 }
 
@@ -376,7 +390,7 @@ func TestRotatedTokenIsPrintedWhenItCannotBeWritten(t *testing.T) {
 	} else {
 		require.NoError(t, os.Chmod(dir, 0o500))
 		t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
-		r = aisquare(t, nil, "", args...)
+		r = aisquareGo(t, nil, "", args...)
 	}
 	assert.Equal(t, 1, r.code)
 	assert.Equal(t, srv.LastRefreshToken(), decode(t, r.stdout).Refresh)

@@ -18,7 +18,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("demo", stderr)
 	logOpts := logFlags(fs, stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: aisquare demo [--verbose | --debug]
+		fmt.Fprint(fs.Output(), `Usage: aisquare-go demo [--verbose | --debug]
 
 Starts a local AISquare Studio server on loopback (rotation and blacklist on,
 access tokens living two seconds) and runs the SDK's main flows against it
@@ -33,7 +33,7 @@ Flags:
 		return code
 	}
 	if err := demo(ctx, stdout, logOpts()); err != nil {
-		fmt.Fprintf(stderr, "aisquare demo: %v\n", err)
+		fmt.Fprintf(stderr, "aisquare-go demo: %v\n", err)
 		return exitFailure
 	}
 	return exitOK
@@ -74,7 +74,7 @@ func demo(ctx context.Context, out io.Writer, logOpts []wrapper.Option) error {
 	fmt.Fprintf(out, "   %v\n   errors.Is(err, wrapper.ErrInvalidToken) = true: log in again\n", err)
 
 	fmt.Fprintln(out, "\n4. A session that renews its own token")
-	dir, err := os.MkdirTemp("", "aisquare-demo")
+	dir, err := os.MkdirTemp("", "aisquare-go-demo")
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
@@ -23,38 +24,66 @@ type common struct {
 	name    string // the command's name, such as "token" or "session set"
 	store   string // --store
 	path    string // the store's path: --store, or the default
-	baseURL string
+	api     apiURL // --api-url, or --base-url
 	timeout time.Duration
 	stderr  io.Writer
 	secrets []string // tokens the command read, never to be printed
 	logOpts func() []wrapper.Option
 }
 
-// register adds --store, --base-url, --timeout, --verbose and --debug to
-// fs; c.stderr must be set.
+// register adds --store, --api-url (and --base-url), --timeout, --verbose
+// and --debug to fs; c.stderr must be set.
 func (c *common) register(fs *flag.FlagSet) {
 	c.logOpts = logFlags(fs, c.stderr)
-	fs.StringVar(&c.store, "store", "", "session store file (default "+displayDefaultStore()+")")
-	fs.StringVar(&c.baseURL, "base-url", "", "API base URL (default $"+wrapper.BaseURLEnv+", else $"+wrapper.APIURLEnv+
-		", else the one the store records, else "+wrapper.DefaultBaseURL+")")
+	fs.StringVar(&c.store, "store", "", "the session store `PATH` (default "+displayDefaultStore()+")")
+	registerAPIURL(fs, &c.api)
 	fs.DurationVar(&c.timeout, "timeout", wrapper.DefaultTimeout, "give up after this long, lock waits, standard input and retries included")
 }
 
-// openStore returns the store at path, or at --store or the default path
-// if path is empty, and a client for it (see [common.client]).
-func (c *common) openStore(ctx context.Context, path string) (*wrapper.FileStore, *wrapper.Client, error) {
+// storePath sets c.path to path, or to --store or the default path if path
+// is empty, and returns it.
+func (c *common) storePath(path string) (string, error) {
 	if path == "" {
 		path = c.store
 	}
 	if path == "" {
 		var err error
 		if path, err = defaultStore(); err != nil {
-			return nil, nil, err
+			return "", err
 		}
 	}
 	c.path = path
+	return path, nil
+}
+
+// openStore returns the store at path, or at --store or the default path
+// if path is empty, and a client for it (see [common.client]).
+func (c *common) openStore(ctx context.Context, path string) (*wrapper.FileStore, *wrapper.Client, error) {
+	path, err := c.storePath(path)
+	if err != nil {
+		return nil, nil, err
+	}
 	store := wrapper.NewFileStore(path)
 	client, err := c.client(ctx, store)
+	return store, client, err
+}
+
+// sessionStore is [common.openStore] for a command that needs a session:
+// a store that holds none (no file, or an empty one) is a
+// [*noSessionError], before anything else reads it.
+func (c *common) sessionStore(ctx context.Context, path string, opts ...wrapper.Option) (*wrapper.FileStore, *wrapper.Client, error) {
+	path, err := c.storePath(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if empty, err := holdsNothing(path); err != nil || empty {
+		if err == nil {
+			err = &noSessionError{path}
+		}
+		return nil, nil, err
+	}
+	store := wrapper.NewFileStore(path)
+	client, err := c.client(ctx, store, opts...)
 	return store, client, err
 }
 
@@ -84,18 +113,19 @@ func (c *common) context(ctx context.Context) (context.Context, context.CancelFu
 }
 
 // client returns a client for store, which it binds to the client's base
-// URL. The base URL is --base-url, else the environment's, else the one the
-// store records, else the default; one that is not the store's fails with
-// wrapper.ErrStoreMismatch, before any request. With a nil store, the base
-// URL is --base-url, else the environment's, else the default.
-func (c *common) client(ctx context.Context, store *wrapper.FileStore) (*wrapper.Client, error) {
-	opts := c.logOpts()
+// URL, made with opts as well. The base URL is --api-url, else the
+// environment's, else the one the store records, else the default; one that
+// is not the store's fails with wrapper.ErrStoreMismatch, before any
+// request. With a nil store, the base URL is --api-url, else the
+// environment's, else the default.
+func (c *common) client(ctx context.Context, store *wrapper.FileStore, opts ...wrapper.Option) (*wrapper.Client, error) {
+	opts = append(c.logOpts(), opts...)
 	if c.timeout > 0 {
 		opts = append(opts, wrapper.WithTimeout(c.timeout))
 	}
 	switch {
-	case c.baseURL != "":
-		opts = append(opts, wrapper.WithBaseURL(c.baseURL))
+	case c.api.value != "":
+		opts = append(opts, wrapper.WithBaseURL(c.api.value))
 	case store != nil && os.Getenv(wrapper.BaseURLEnv) == "" && os.Getenv(wrapper.APIURLEnv) == "":
 		stored, err := store.BaseURL(ctx)
 		if err != nil {
@@ -117,24 +147,54 @@ func (c *common) client(ctx context.Context, store *wrapper.FileStore) (*wrapper
 	return client, nil
 }
 
+// emptyTokenError is a token that is missing, empty or only white space
+// where the command looked for it; its message says where to put one.
+type emptyTokenError struct{ msg string }
+
+func (e *emptyTokenError) Error() string { return e.msg }
+
 // fail prints err as one line without secrets and returns the exit status:
-// exitRejected, with what to do next, when the session must be renewed.
+// exitRejected, with what to do next, when the session must be renewed or
+// no token was given.
 func (c *common) fail(err error) int {
-	line := "aisquare " + c.name + ": " + err.Error()
+	line := "aisquare-go " + c.name + ": " + shellAdvice(err.Error())
 	code := exitFailure
-	var none *noSessionError
+	var (
+		none  *noSessionError
+		empty *emptyTokenError
+	)
 	switch {
+	case errors.As(err, &empty):
+		code = exitRejected
 	case errors.Is(err, wrapper.ErrInvalidToken):
 		code = exitRejected
 		line += "; the session must be renewed: log in again, then hand the new access and refresh tokens " +
-			`to "aisquare session set` + c.storeFlag() + `" on standard input`
+			`to "aisquare-go session set` + c.storeFlag() + `" on standard input`
 	case errors.As(err, &none):
 		code = exitRejected
-		line += `; log in, then hand the access and refresh tokens to "aisquare session set` + c.storeFlag() +
+		line += `; log in, then hand the access and refresh tokens to "aisquare-go session set` + c.storeFlag() +
 			`" on standard input`
+	case errors.Is(err, wrapper.ErrStoreMismatch):
+		line += `; "aisquare-go session show` + c.storeFlag() + `" shows that session, and "aisquare-go session clear` +
+			c.storeFlag() + `" removes it; or use another --store`
 	}
 	fmt.Fprintln(c.stderr, redact.Text(line, maxErrorLine, c.secrets...))
 	return code
+}
+
+// goAdvice is advice the SDK gives Go code, which a shell user cannot
+// follow, and the command's own in its place.
+var goAdvice = []struct{ sdk, shell string }{
+	{"use https, or WithInsecureHTTP", "use an https URL, or a loopback address (localhost, 127.0.0.1 or [::1]) for a local server"},
+}
+
+// shellAdvice returns msg, an error message of the SDK, with the advice it
+// gives Go code replaced by the command's.
+func shellAdvice(msg string) string {
+	for _, a := range goAdvice {
+		msg = strings.ReplaceAll(msg, a.sdk, a.shell)
+	}
+	return msg
 }
 
 // storeFlag is the --store flag to repeat in advice, if one was given.
@@ -145,16 +205,16 @@ func (c *common) storeFlag() string {
 	return " --store " + c.store
 }
 
-// isTerminal reports whether r is a terminal (or another character device,
-// such as /dev/null), where reading would wait for a person, or read
-// nothing.
+// isTerminal reports whether r is a terminal, where reading would wait for
+// a person. Other character devices, such as /dev/null, are read: they hold
+// no input, or something that is not a token.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false
 	}
 	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return err == nil && info.Mode()&os.ModeCharDevice != 0 && isTerminalFile(f)
 }
 
 // readInput reads r up to limit+1 bytes, or its first line if line is set,

@@ -47,7 +47,7 @@ func TestLogFlags(t *testing.T) {
 				srv.Inject(wrappertest.RefreshRoute, busy)
 			}
 			env := append([]string{"AISQUARE_REFRESH_TOKEN=" + refresh}, tc.env...)
-			r := aisquare(t, env, "", append([]string{"refresh", "--base-url", srv.URL}, tc.args...)...)
+			r := aisquareGo(t, env, "", append([]string{"refresh", "--base-url", srv.URL}, tc.args...)...)
 			require.Equal(t, tc.code, r.code, "stderr: %s", r.stderr)
 			for _, want := range tc.want {
 				assert.Contains(t, r.stderr, want)
@@ -66,7 +66,7 @@ func TestLogFlags(t *testing.T) {
 }
 
 func TestDemoDebug(t *testing.T) {
-	r := aisquare(t, nil, "", "demo", "--debug")
+	r := aisquareGo(t, nil, "", "demo", "--debug")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.Contains(t, r.stdout, "done")
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
@@ -81,7 +81,9 @@ func TestDemoDebug(t *testing.T) {
 // TestBadLogEnv: a typo in AISQUARE_LOG is a warning, and the command goes
 // on, logging nothing.
 func TestBadLogEnv(t *testing.T) {
-	r := aisquare(t, []string{"AISQUARE_LOG=loud", "AISQUARE_REFRESH_TOKEN=x"}, "", "refresh", "--base-url", "http://127.0.0.1:1")
+	// A refresh token of the right shape, to a server that is not there.
+	const refresh = "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCIsImV4cCI6MjAwMDAwMDAwMH0.c2ln"
+	r := aisquareGo(t, []string{"AISQUARE_LOG=loud", "AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", "http://127.0.0.1:1")
 	assert.Equal(t, 1, r.code, "the refresh itself fails: nothing listens there")
 	assert.Contains(t, r.stderr, `wrapper: ignoring $AISQUARE_LOG "loud": want debug, info, warn, error or off; logging nothing`)
 	assert.Contains(t, r.stderr, "connection refused", "the command went on")
@@ -92,16 +94,16 @@ func TestBadLogEnv(t *testing.T) {
 func TestVerboseLogsRefreshes(t *testing.T) {
 	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true, AccessLifetime: 30 * time.Second})
 	_, refresh := srv.Pair(t)
-	r := aisquare(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL, "--verbose")
+	r := aisquareGo(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL, "--verbose")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.Contains(t, r.stderr, "token refreshed", "refresh --verbose")
 	assert.NotContains(t, r.stderr, refresh)
 
 	store := filepath.Join(t.TempDir(), "cfg", "session.json")
-	access, refresh := srv.Pair(t)
-	r = aisquare(t, nil, access+"\n"+refresh+"\n", "session", "set", "--store", store, "--base-url", srv.URL)
+	access, refresh := srv.PairIssuedAgo(t, 40*time.Second) // its 30-second access token has expired
+	r = aisquareGo(t, nil, access+"\n"+refresh+"\n", "session", "set", "--store", store, "--base-url", srv.URL)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-	r = aisquare(t, nil, "", "token", "--store", store, "--verbose") // a 30-second token is due within the minute's margin
+	r = aisquareGo(t, nil, "", "token", "--store", store, "--verbose")
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
 	assert.NotEqual(t, access, strings.TrimSpace(r.stdout), "token refreshed it")
 	assert.Contains(t, r.stderr, "token refreshed", "token --verbose")

@@ -35,7 +35,7 @@ func TestFIFOIsRefusedAtOnce(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				_ = cmd.Process.Kill()
 				<-exited
-				t.Fatalf("aisquare refresh %s FIFO --timeout 500ms still running after 5s", flagName)
+				t.Fatalf("aisquare-go refresh %s FIFO --timeout 500ms still running after 5s", flagName)
 			}
 			assert.Equal(t, 1, cmd.ProcessState.ExitCode())
 			assert.Contains(t, stderr.String(), fifo+" is a FIFO, not a regular file")

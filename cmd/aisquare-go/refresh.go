@@ -25,9 +25,9 @@ func refreshCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	c := &common{name: "refresh", stderr: stderr}
 	fs := newFlagSet("refresh", stderr)
 	c.register(fs)
-	tokenFile := fs.String("token-file", "", "read the refresh token from this file, and write a rotated one back to it")
+	tokenFile := fs.String("token-file", "", "read the refresh token from the file at `PATH`, and write a rotated one back to it")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: aisquare refresh [--store PATH | --token-file PATH] [--base-url URL] [--timeout DURATION] [--verbose | --debug]
+		fmt.Fprintf(fs.Output(), `Usage: aisquare-go refresh [--store PATH | --token-file PATH] [--api-url URL] [--timeout DURATION] [--verbose | --debug]
 
 Exchanges a refresh token for a new access token and prints JSON:
 {"access": ..., "refresh": ... (only when rotated), "access_expires_at": RFC 3339}.
@@ -40,10 +40,13 @@ The refresh token comes from, in this order:
   $%s
   standard input     its first line, unless it is a terminal
   the default store  %s, if it exists
-With none of them and a terminal on standard input, it fails at once.
+With none of them and a terminal on standard input, it fails at once. A
+token that is not one (white space or control characters inside, anything
+but a token's letters, digits and - . _ ~) is refused, and never sent.
 
-Exit status: 0 on success, 2 when the token is rejected (log in again and
-hand the new tokens over with "aisquare session set"), 1 otherwise.
+Exit status: 0 on success, 2 when the token is rejected, empty or missing
+(log in again and hand the new tokens over with "aisquare-go session set"),
+1 otherwise.
 
 Flags:
 `, refreshTokenEnv, displayDefaultStore())
@@ -80,24 +83,33 @@ Flags:
 // else of the default store, if it exists. A terminal on standard input is
 // not read: no silent wait.
 func refreshOnce(ctx context.Context, c *common, stdin io.Reader) (*api.TokenRefresh, error) {
-	token := os.Getenv(refreshTokenEnv)
-	if token == "" && !isTerminal(stdin) {
+	token, what := strings.TrimSpace(os.Getenv(refreshTokenEnv)), "$"+refreshTokenEnv
+	terminal := isTerminal(stdin)
+	if token == "" && !terminal {
 		line, err := readInput(ctx, stdin, maxTokenInput, true)
 		if err != nil {
 			return nil, err
 		}
-		token = strings.TrimSpace(string(line))
+		token, what = strings.TrimSpace(string(line)), "the first line of standard input"
 	}
+	c.secrets = append(c.secrets, token)
 	if token == "" {
 		if path, err := defaultStore(); err == nil {
 			if _, err := os.Stat(path); err == nil {
 				return refreshStore(ctx, c, path)
 			}
 		}
-		return nil, fmt.Errorf("no refresh token: pass --store or --token-file, set $%s, or write it to standard input "+
-			"(Usage: aisquare refresh [--store PATH | --token-file PATH] [--base-url URL])", refreshTokenEnv)
+		where := "standard input is empty"
+		if terminal {
+			where = "standard input is a terminal"
+		}
+		return nil, &emptyTokenError{fmt.Sprintf("no refresh token (%s, and $%s is empty): pass --store or --token-file, "+
+			"set $%s, or pipe the token in (Usage: aisquare-go refresh [--store PATH | --token-file PATH] [--api-url URL])",
+			where, refreshTokenEnv, refreshTokenEnv)}
 	}
-	c.secrets = append(c.secrets, token)
+	if err := checkToken(what, token); err != nil {
+		return nil, err
+	}
 	client, err := c.client(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -111,13 +123,12 @@ func refreshOnce(ctx context.Context, c *common, stdin io.Reader) (*api.TokenRef
 // refreshStore refreshes the session in the store at path (--store, or
 // the default if empty) now, under its lock, and saves the new pair.
 func refreshStore(ctx context.Context, c *common, path string) (*api.TokenRefresh, error) {
-	store, client, err := c.openStore(ctx, path)
+	store, client, err := c.sessionStore(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer client.Close()
-	_, tok, err := storeToken(ctx, c, client, store, true)
-	return tok, err
+	return refreshSession(ctx, c, client, store)
 }
 
 // refreshFile refreshes the token in the file at path, under a lock beside
@@ -131,6 +142,9 @@ func refreshFile(ctx context.Context, c *common, path string) (*api.TokenRefresh
 	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
 		return refreshStore(ctx, c, path)
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &emptyTokenError{fmt.Sprintf("no refresh token: token file %s is empty: write the refresh token to it", path)}
+	}
 	unlock, err := lockTokenFile(ctx, path)
 	if err != nil {
 		return nil, err
@@ -142,7 +156,10 @@ func refreshFile(ctx context.Context, c *common, path string) (*api.TokenRefresh
 	token := strings.TrimSpace(string(data))
 	c.secrets = append(c.secrets, token)
 	if token == "" {
-		return nil, fmt.Errorf("no refresh token: token file %s is empty", path)
+		return nil, &emptyTokenError{fmt.Sprintf("no refresh token: token file %s is empty: write the refresh token to it", path)}
+	}
+	if err := checkToken("token file "+path, token); err != nil {
+		return nil, err
 	}
 	client, err := c.client(ctx, nil)
 	if err != nil {
