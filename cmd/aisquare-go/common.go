@@ -119,7 +119,9 @@ func (c *common) context(ctx context.Context) (context.Context, context.CancelFu
 // request. With a nil store, the base URL is --api-url, else the
 // environment's, else the default.
 func (c *common) client(ctx context.Context, store *wrapper.FileStore, opts ...wrapper.Option) (*wrapper.Client, error) {
-	opts = append(c.logOpts(), opts...)
+	// The command names its store itself: the SDK's search for
+	// credentials (see ambient) stays out of it.
+	opts = append(append(c.logOpts(), wrapper.WithoutAmbientCredentials()), opts...)
 	if c.timeout > 0 {
 		opts = append(opts, wrapper.WithTimeout(c.timeout))
 	}
@@ -147,6 +149,39 @@ func (c *common) client(ctx context.Context, store *wrapper.FileStore, opts ...w
 	return client, nil
 }
 
+// ambient returns a client whose session comes from the SDK's search for
+// credentials, when that search finds one before the session store: without
+// --store, $AISQUARE_TOKEN, else AISquare's own CLI session when the default
+// store does not exist. ok is false when the session store is the one.
+func (c *common) ambient(ctx context.Context) (client *wrapper.Client, ok bool, err error) {
+	if c.store != "" {
+		return nil, false, nil
+	}
+	if os.Getenv(wrapper.TokenEnv) == "" {
+		path, err := c.storePath("")
+		if err != nil {
+			return nil, false, err
+		}
+		if _, err := os.Stat(path); err == nil {
+			return nil, false, nil
+		}
+	}
+	opts := c.logOpts()
+	if c.timeout > 0 {
+		opts = append(opts, wrapper.WithTimeout(c.timeout))
+	}
+	if c.api.value != "" {
+		opts = append(opts, wrapper.WithBaseURL(c.api.value))
+	}
+	if client, err = wrapper.New(opts...); err != nil {
+		return nil, true, err
+	}
+	if client.CredentialSource() == "" {
+		return nil, false, client.Close()
+	}
+	return client, true, nil
+}
+
 // emptyTokenError is a token that is missing, empty or only white space
 // where the command looked for it; its message says where to put one.
 type emptyTokenError struct{ msg string }
@@ -165,6 +200,8 @@ func (c *common) fail(err error) int {
 	)
 	switch {
 	case errors.As(err, &empty):
+		code = exitRejected
+	case errors.Is(err, wrapper.ErrLoginRequired):
 		code = exitRejected
 	case errors.Is(err, wrapper.ErrInvalidToken):
 		code = exitRejected

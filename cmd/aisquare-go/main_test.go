@@ -68,7 +68,7 @@ func runCommand(t *testing.T, env []string, stdin io.Reader, name string, args .
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "AISQUARE_BASE_URL=", "AISQUARE_API_URL=", "AISQUARE_REFRESH_TOKEN=", "AISQUARE_LOG=",
-		"XDG_CONFIG_HOME="+t.TempDir(), "HOME="+t.TempDir())
+		"AISQUARE_TOKEN=", "AISQUARE_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir(), "HOME="+t.TempDir())
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer

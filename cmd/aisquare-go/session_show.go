@@ -19,9 +19,9 @@ func sessionShowCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: aisquare-go session show [--store PATH] [--api-url URL]
 
-Prints the API URL the stored session belongs to, where the session comes
-from (the session store, and its path), and when its tokens expire, never a
-token. With --api-url, $AISQUARE_API_URL or $AISQUARE_BASE_URL naming
+Prints the API URL the session belongs to, where it comes from (as
+"aisquare-go token" finds it: the session store, $AISQUARE_TOKEN, or
+AISquare's own CLI session), and when its tokens expire, never a token. With --api-url, $AISQUARE_API_URL or $AISQUARE_BASE_URL naming
 another API, it says that commands aimed there refuse this session. It
 sends nothing.
 
@@ -36,6 +36,17 @@ Flags:
 	}
 	ctx, cancel := c.context(ctx)
 	defer cancel()
+	if client, ok, err := c.ambient(ctx); ok {
+		if err != nil {
+			return c.fail(err)
+		}
+		defer client.Close()
+		fmt.Fprintf(stdout, "API URL:       %s\n", client.BaseURL())
+		fmt.Fprintf(stdout, "source:        %s\n", client.CredentialSource())
+		fmt.Fprintf(stdout, "access token:  %s\n", ambientExpiry(client))
+		fmt.Fprintln(stdout, "refresh token: none (such a token is used until it expires; then run \"aisquare login\")")
+		return exitOK
+	}
 	path, err := c.storePath("")
 	if err != nil {
 		return c.fail(err)
@@ -76,6 +87,21 @@ Flags:
 			`("aisquare-go session clear%s" removes it)`+"\n", other, c.storeFlag())
 	}
 	return exitOK
+}
+
+// ambientExpiry describes when the token of client's session expires, as
+// far as it is known, never the token itself.
+func ambientExpiry(client *wrapper.Client) string {
+	tok, err := client.TokenSource().Token()
+	switch {
+	case errors.Is(err, wrapper.ErrLoginRequired):
+		return `expired: run "aisquare login"`
+	case err != nil:
+		return "unknown"
+	case tok.Expiry.IsZero():
+		return "expiry unknown (the server decides)"
+	}
+	return fmt.Sprintf("expires %s, in %s", tok.Expiry.UTC().Format(time.RFC3339), approx(time.Until(tok.Expiry)))
 }
 
 // otherAPI returns the API URL that --api-url or the environment gives, if

@@ -26,8 +26,11 @@ func tokenCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: aisquare-go token [--store PATH] [--api-url URL] [--timeout DURATION]
 
-Prints a valid access token from the session store, and nothing else. It
-holds the session as the SDK does: a token past its expiry is refreshed
+Prints a valid access token, and nothing else. It takes the first of:
+the session store given with --store; $AISQUARE_TOKEN; the session store at
+its default path; the session of AISquare's own CLI ("aisquare login"), for
+its API only. A token of $AISQUARE_TOKEN or of AISquare's CLI is printed as
+it is, until it expires. The session store's is held as the SDK holds it: a token past its expiry is refreshed
 first, and the new pair (a rotated refresh token included) saved under the
 store's lock, so that it can run beside services that share the store; a
 token valid for another second or more is printed as it is, however short
@@ -57,6 +60,18 @@ Flags:
 	}
 	ctx, cancel := c.context(ctx)
 	defer cancel()
+	if client, ok, err := c.ambient(ctx); ok {
+		if err != nil {
+			return c.fail(err)
+		}
+		defer client.Close()
+		access, err := client.AccessToken(ctx)
+		if err != nil {
+			return c.fail(err)
+		}
+		fmt.Fprintln(stdout, access)
+		return exitOK
+	}
 	path, err := c.storePath("")
 	if err != nil {
 		return c.fail(err)
