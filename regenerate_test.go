@@ -79,8 +79,8 @@ func TestRegenerateFromAFullerSpec(t *testing.T) {
 	copyTree(t, ".", scratch)
 	copyFile(t, filepath.Join(backendDir, "openapi.yaml"), filepath.Join(scratch, "openapi.yaml"))
 	setRefreshTarget(t, filepath.Join(scratch, "overlay.yaml"), seedRefresh)
-	for _, name := range []string{"helpers_test.go", "regenerated_test.go", "example_pages_test.go", "variant_test.go"} {
-		copyFile(t, filepath.Join("testdata/regen", name), filepath.Join(scratch, "wrapper", name))
+	for _, name := range []string{"helpers_test.go", "regenerated_test.go", "example_pages_test.go", "variant_test.go", "optional_test.go"} {
+		copyFile(t, filepath.Join("testdata/regen", name), filepath.Join(scratch, "wrapper", "regen_"+name))
 	}
 	goMod, err := os.ReadFile("go.mod")
 	require.NoError(t, err)
@@ -310,7 +310,7 @@ func TestRegenerateVariants(t *testing.T) {
 			copyFile(t, render(t, tc.variant), filepath.Join(scratch, "openapi.yaml"))
 			setRefreshTarget(t, filepath.Join(scratch, "overlay.yaml"), seedRefresh)
 			for _, name := range []string{"helpers_test.go", "variant_test.go"} {
-				copyFile(t, filepath.Join("testdata/regen", name), filepath.Join(scratch, "wrapper", name))
+				copyFile(t, filepath.Join("testdata/regen", name), filepath.Join(scratch, "wrapper", "regen_"+name))
 			}
 			if tc.edit != nil {
 				tc.edit(t, scratch)

@@ -36,6 +36,7 @@ type Client struct {
 	session *session.Session         // nil without tokens
 	store   *sessionStore            // the session's store; nil if none
 	source  string                   // where the session's credentials came from
+	scope   *authScope               // the base URL's part of the web
 	own     *http.Transport          // the SDK's own transport, if the client uses it
 	traced  bool                     // requests go through an *http.Transport: see sendTrace
 	log     *logger                  // nil: no records
@@ -91,7 +92,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	// Refresh and session-died records come from the session's events.
 	cfg.onRefresh = lg.onRefresh(cfg.onRefresh)
-	c := &Client{baseURL: cfg.baseURL, log: lg}
+	c := &Client{baseURL: cfg.baseURL, log: lg, scope: newAuthScope(cfg.baseURL)}
 
 	hc := &http.Client{Timeout: DefaultTimeout}
 	if cfg.httpClient != nil {
@@ -147,7 +148,7 @@ func New(opts ...Option) (*Client, error) {
 		if err := c.startSession(&cfg, found); err != nil {
 			return nil, err
 		}
-		auth := transport{next: retries, ua: ua, s: c.session, scope: newAuthScope(c.baseURL), token: c.token,
+		auth := transport{next: retries, ua: ua, s: c.session, scope: c.scope, token: c.token,
 			static: found != nil && found.store == nil}
 		owned := auth
 		owned.owned = true

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
@@ -169,23 +168,22 @@ func (e *APIError) Is(target error) bool {
 		return e.advice != ""
 	case ErrInvalidToken:
 		// The upstream spec documents 400 "Invalid token" for the refresh
-		// endpoint, which Django REST Framework sends as a validation body
-		// for the refresh field; SimpleJWT answers 401 "token_not_valid"
-		// there and on any route that checks an access token. The other
-		// token endpoints (obtain, verify, blacklist) carry no session
-		// token: their 401 is about the password or token in the body, not
-		// the session's. Anything that is not JSON, such as a gateway's
+		// view, which Django REST Framework sends as a validation body for
+		// the refresh field; SimpleJWT answers 401 "token_not_valid" there
+		// (at whatever path the spec has it: see api.RefreshPath) and on any
+		// route that checks an access token. The other token views
+		// (obtain, verify, blacklist) carry no session token: their 401 is
+		// about the password or token in the body, not the session's. Anything that is not JSON, such as a gateway's
 		// page, says nothing about the token.
 		if !isJSON(e.ContentType) {
 			return false
 		}
-		onRefresh := strings.HasSuffix(e.Path, api.RefreshPath)
-		switch e.StatusCode {
+		switch kind := kindOfSuffix(e.Method, e.Path); e.StatusCode {
 		case http.StatusUnauthorized:
-			return e.Code == "token_not_valid" && (onRefresh || tookToken(e.Method, e.Path))
+			return e.Code == "token_not_valid" && kind != authNone
 		case http.StatusBadRequest:
 			_, refreshField := e.Fields["refresh"]
-			return refreshField && onRefresh
+			return refreshField && kind == authRefresh
 		}
 	}
 	return false

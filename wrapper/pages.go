@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"strings"
 
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
@@ -176,14 +175,14 @@ func getPage[T any](ctx context.Context, c *Client, next string) (page[T], error
 	return p, c.decodeResponse(resp, &p)
 }
 
-// within reports whether raw is a URL under c's base URL: the same scheme
-// and host, and a path under its path.
+// within reports whether raw is a URL under c's base URL: the same scheme,
+// host and port, and a path under its path that does not escape it (see
+// [authScope.under]).
 func (c *Client) within(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil || u.User != nil {
 		return false
 	}
-	base, _ := url.Parse(c.baseURL)
-	prefix := strings.TrimSuffix(base.Path, "/") + "/"
-	return u.Scheme == base.Scheme && u.Host == base.Host && strings.HasPrefix(u.Path, prefix)
+	_, ok := c.scope.under(u)
+	return ok
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -173,4 +174,42 @@ func TestSessionSameSecondRotationAgainstSimpleJWT(t *testing.T) {
 		_ = procB.Close()
 		return
 	}
+}
+
+// TestFormRefreshOfTheSessionsTokenAgainstSimpleJWT: a form-encoded refresh
+// of the session's own refresh token, which Django REST Framework parses
+// as well as JSON, is the session's: with rotation and blacklist, the
+// server sees one refresh, and the session is still alive after it.
+func TestFormRefreshOfTheSessionsTokenAgainstSimpleJWT(t *testing.T) {
+	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true})
+	access, refresh := srv.Pair(t)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithoutAmbientCredentials())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	before := srv.RefreshRequests(t)
+
+	form := url.Values{"refresh": {refresh}}.Encode()
+	resp, err := c.HTTPClient().Post(srv.URL+api.RefreshPath, "application/x-www-form-urlencoded", strings.NewReader(form))
+	require.NoError(t, err)
+	var ans api.TokenRefresh
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ans))
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, before+1, srv.RefreshRequests(t), "one refresh: the session's")
+
+	// The session holds the rotated pair, and its next refresh works.
+	got, err := c.AccessToken(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, ans.Access, got, "the session holds the pair it answered with")
+	next, err := c.API().RefreshCreateWithResponse(context.Background(), api.TokenRefreshRequest{Refresh: ans.Refresh})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, next.StatusCode(), "the session died: %s", next.Body)
+	assert.Equal(t, before+2, srv.RefreshRequests(t))
+	require.NoError(t, meCtx(context.Background(), c, srv.URL))
+
+	// The spent token, in a form, goes to the server as it is, which refuses it.
+	resp, err = c.HTTPClient().Post(srv.URL+api.RefreshPath, "application/x-www-form-urlencoded", strings.NewReader(form))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "blacklisted")
 }

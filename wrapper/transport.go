@@ -64,6 +64,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch t.scope.auth(req) {
 	case authRequired:
 		return t.withToken(req, out)
+	case authOptional:
+		return t.maybeToken(req, out)
 	case authRefresh:
 		return t.serveRefresh(out)
 	}
@@ -122,6 +124,52 @@ func (t *transport) withToken(req, out *http.Request) (*http.Response, error) {
 		return nil, redact.Error(err, maxErrorMessage, next.Access)
 	}
 	return resp, nil
+}
+
+// maybeToken sends out, a copy of req or req itself, to an operation whose
+// security allows anonymous access as well as the token (an AllowAny view,
+// such as a login): with the session's token only while it is valid by the
+// clock, never waiting for a refresh, nor starting or replaying one, so
+// that a session that is being refreshed, or is dead, never holds it up.
+//
+// Django REST Framework checks a token before the view runs: a token it
+// refuses gets a 401 "token_not_valid" and the view never runs (it does not
+// even read the body). The request is then sent once more, without the
+// token, where the view runs as it would have for a caller without one:
+// safe even for a login, whose password reaches the view once.
+func (t *transport) maybeToken(req, out *http.Request) (*http.Response, error) {
+	tok := t.s.Peek()
+	if tok == nil {
+		return t.next.RoundTrip(out)
+	}
+	with := t.editable(req, out)
+	with.Header["Authorization"] = tok.Header
+	resp, err := t.next.RoundTrip(with)
+	if err != nil {
+		return nil, redact.Error(err, maxErrorMessage, tok.Access)
+	}
+	if resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
+		return resp, nil
+	}
+	// Read what tells a refused token: a small JSON body.
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	var body struct{ Code string }
+	if json.Unmarshal(head, &body) != nil || body.Code != "token_not_valid" {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+		return resp, nil
+	}
+	drain(resp)
+	without := out.Clone(req.Context())
+	without.Header.Del("Authorization")
+	if req.GetBody != nil {
+		if without.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+	}
+	return t.next.RoundTrip(without)
 }
 
 // loginRequired reads and closes a 401 answer to a token that only a new

@@ -39,37 +39,42 @@ func withRoutes(t *testing.T, ops []api.Operation) {
 	t.Cleanup(func() { routes, routesPrefix = saved, savedPrefix })
 }
 
-func TestOperationTakesToken(t *testing.T) {
+func TestKindOf(t *testing.T) {
 	tests := []struct {
 		name         string
 		ops          []api.Operation
 		method, path string
-		want         bool
+		want         authKind
 	}{
-		{"required", fullerSpec, "GET", "/api/v1/me/", true},
-		{"optional, until the session handles it apart", fullerSpec, "POST", "/api/v1/auth/login/", true},
-		{"HEAD is GET's", fullerSpec, "HEAD", "/api/v1/me/", true},
-		{"path parameter", fullerSpec, "GET", "/api/v1/projects/42/", true},
-		{"uuid parameter", fullerSpec, "POST", "/api/v1/runs/0b5e4c1e-2a43-4b8e-9d4a-3c1f2e6a7b8c/artifacts/", true},
-		{"literal beats parameter", fullerSpec, "GET", "/api/v1/projects/export/", false},
-		{"empty parameter", fullerSpec, "GET", "/api/v1/projects//", true}, // not in the spec: fallback
-		{"none", fullerSpec, "GET", "/api/v1/public/", false},
-		{"obtain", fullerSpec, "POST", api.TokenPrefix, false},
-		{"refresh", fullerSpec, "POST", api.RefreshPath, false},
-		{"verify", fullerSpec, "POST", api.TokenPrefix + "verify/", false},
-		{"other method on a known path", fullerSpec, "OPTIONS", "/api/v1/me/", true},
-		{"unknown path", fullerSpec, "GET", "/api/v1/other/", true},
-		{"unknown path under the token prefix", fullerSpec, "POST", api.TokenPrefix + "new/", false},
-		{"without the slash", fullerSpec, "GET", "/api/v1/me", true},
-		{"deeper", fullerSpec, "GET", "/api/v1/me/x/", true},
-		{"empty table: protected", nil, "GET", "/api/v1/me/", true},
-		{"empty table: obtain", nil, "POST", api.TokenPrefix, false},
-		{"empty table: verify", nil, "POST", api.TokenPrefix + "verify/", false},
+		{"required", fullerSpec, "GET", "/api/v1/me/", authRequired},
+		{"optional", fullerSpec, "POST", "/api/v1/auth/login/", authOptional},
+		{"HEAD is GET's", fullerSpec, "HEAD", "/api/v1/me/", authRequired},
+		{"path parameter", fullerSpec, "GET", "/api/v1/projects/42/", authRequired},
+		{"uuid parameter", fullerSpec, "POST", "/api/v1/runs/0b5e4c1e-2a43-4b8e-9d4a-3c1f2e6a7b8c/artifacts/", authRequired},
+		{"literal beats parameter", fullerSpec, "GET", "/api/v1/projects/export/", authNone},
+		{"empty parameter", fullerSpec, "GET", "/api/v1/projects//", authRequired}, // not in the spec: fallback
+		{"none", fullerSpec, "GET", "/api/v1/public/", authNone},
+		{"obtain", fullerSpec, "POST", api.TokenPrefix, authNone},
+		{"refresh", fullerSpec, "POST", api.RefreshPath, authRefresh},
+		{"verify", fullerSpec, "POST", api.TokenPrefix + "verify/", authNone},
+		{"other method on a known path", fullerSpec, "OPTIONS", "/api/v1/me/", authRequired},
+		{"unknown path", fullerSpec, "GET", "/api/v1/other/", authRequired},
+		{"unknown path under the token prefix", fullerSpec, "POST", api.TokenPrefix + "new/", authNone},
+		{"without the slash", fullerSpec, "GET", "/api/v1/me", authRequired},
+		{"deeper", fullerSpec, "GET", "/api/v1/me/x/", authRequired},
+		{"a token view in capitals", fullerSpec, "POST", strings.ToUpper(api.RefreshPath), authRefresh},
+		{"a token view with a doubled slash", fullerSpec, "POST", strings.Replace(api.RefreshPath, "/", "//", 2), authRefresh},
+		{"verify in capitals", fullerSpec, "POST", strings.ToUpper(api.TokenPrefix + "verify/"), authNone},
+		{"unknown path under the token prefix, in capitals", fullerSpec, "POST", strings.ToUpper(api.TokenPrefix + "new/"), authNone},
+		{"a protected path in capitals: not a token view", fullerSpec, "GET", "/API/V1/ME/", authRequired},
+		{"empty table: protected", nil, "GET", "/api/v1/me/", authRequired},
+		{"empty table: obtain", nil, "POST", api.TokenPrefix, authNone},
+		{"empty table: verify", nil, "POST", api.TokenPrefix + "verify/", authNone},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			withRoutes(t, tc.ops)
-			assert.Equal(t, tc.want, operationTakesToken(tc.method, tc.path))
+			assert.Equal(t, tc.want, kindOf(tc.method, tc.path))
 		})
 	}
 }
@@ -80,9 +85,10 @@ func TestOperationTakesToken(t *testing.T) {
 func TestGeneratedTableDecides(t *testing.T) {
 	require.NotEmpty(t, api.Operations)
 	for _, op := range api.Operations {
-		assert.Equal(t, op.Auth != api.AuthNone, operationTakesToken(op.Method, op.Path), "%s %s", op.Method, op.Path)
+		k := kindOf(op.Method, op.Path)
+		assert.Equal(t, op.Auth != api.AuthNone, k == authRequired || k == authOptional, "%s %s", op.Method, op.Path)
 	}
-	assert.False(t, operationTakesToken(http.MethodPost, api.RefreshPath), "the refresh view")
+	assert.Equal(t, authRefresh, kindOf(http.MethodPost, api.RefreshPath), "the refresh view")
 }
 
 func TestCommonPrefix(t *testing.T) {
