@@ -111,7 +111,7 @@ func TestRegenerateFromAFullerSpec(t *testing.T) {
 	base := startBackend(t, "")
 	env := []string{"AISQUARE_REGEN_BACKEND=" + base, "AISQUARE_REGEN_SCHEME=Bearer", "AISQUARE_REGEN_REFRESH=/api/v1/token/refresh/"}
 	out := run(t, scratch, env, "go", "test", "-count=1", "-v", "./wrapper/", "./wrapper/wrappertest/")
-	for _, name := range []string{"TestRegeneratedClient", "TestRegeneratedVariant", "ExamplePages", "ExampleOK", "TestRefreshTokenErrors"} {
+	for _, name := range []string{"TestRegeneratedClient", "TestRegeneratedVariant", "TestRegeneratedOptionalAuth", "ExamplePages", "ExampleOK", "TestRefreshTokenErrors"} {
 		assert.Contains(t, out, "--- PASS: "+name+" ", "ran and passed")
 	}
 	assert.NotContains(t, out, "--- SKIP")

@@ -4,11 +4,14 @@ package wrapper_test
 // at the root of the module), with regenerated_test.go or variant_test.go.
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // regenBackendEnv holds the base URL of the running backend.
@@ -46,3 +49,16 @@ func (r *regenRecorder) take() []string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// loginAttempts returns how many requests reached the backend's login view.
+func loginAttempts(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/test/login-attempts/")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body struct {
+		LoginAttempts int `json:"login_attempts"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	return body.LoginAttempts
+}

@@ -8,7 +8,6 @@ package wrapper_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -52,19 +51,6 @@ func cmpOr(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// loginAttempts returns how many requests reached the backend's login view.
-func loginAttempts(t *testing.T, base string) int {
-	t.Helper()
-	resp, err := http.Get(base + "/api/v1/test/login-attempts/")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var body struct {
-		LoginAttempts int `json:"login_attempts"`
-	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
-	return body.LoginAttempts
 }
 
 // TestRegeneratedVariant: what a user of the regenerated client sees.
