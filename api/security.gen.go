@@ -52,6 +52,10 @@ type Operation struct {
 	// it takes {refresh} and answers {access[, refresh]}. Every such view
 	// of the spec is one, not only [RefreshPath].
 	Refresh bool
+	// Media lists the media types other than JSON that the spec documents
+	// for its 2xx answers, such as "application/vnd.oai.openapi"; nil if
+	// none.
+	Media []string
 }
 
 // AuthScheme is the word before the access token in the Authorization

@@ -30,12 +30,14 @@ type Response interface {
 //
 //	resp, err := wrapper.OK(c.API().RefreshCreateWithResponse(ctx, body))
 //
-// A status outside 2xx is an [*APIError], as [CheckResponse] gives; a 2xx
+// A status outside 2xx is an [*APIError], as [CheckResponse] gives. A 2xx
 // whose JSON body the generated type expects but that came with another
 // content type (an HTML page from a proxy, an empty text body) matches
 // [ErrMalformedResponse], so that the response's JSON200 (or JSON201...) is
-// never nil when err is nil. err, if not nil, is returned as it is: the
-// generated client's error for a JSON body that does not parse, say.
+// never nil when err is nil, unless the spec documents that content type
+// for the operation too (such as a schema in YAML): the answer is then in
+// the response's Body. err, if not nil, is returned as it is: the generated
+// client's error for a JSON body that does not parse, say.
 func OK[R Response](resp R, err error) (R, error) {
 	var zero R
 	if err != nil {
@@ -49,7 +51,7 @@ func OK[R Response](resp R, err error) (R, error) {
 	if code < 200 || code >= 300 {
 		return zero, CheckResponse(hr, resp.GetBody())
 	}
-	if missingJSON(resp, code) {
+	if missingJSON(resp, code) && !documented(hr) {
 		reason := "empty body"
 		if len(resp.GetBody()) > 0 {
 			reason = fmt.Sprintf("content type %q, want application/json", hr.Header.Get("Content-Type"))
@@ -57,6 +59,18 @@ func OK[R Response](resp R, err error) (R, error) {
 		return zero, newMalformed(hr, reason, nil)
 	}
 	return resp, nil
+}
+
+// documented reports whether resp's content type is one that the spec
+// documents, other than JSON, for the operation of its request.
+func documented(resp *http.Response) bool {
+	mediaType, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
+	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
+	if resp.Request == nil || mediaType == "" {
+		return false
+	}
+	r := lookupSuffix(resp.Request.Method, resp.Request.URL.Path)
+	return r != nil && slices.Contains(r.media, mediaType)
 }
 
 // httpResponse returns the HTTPResponse field that every generated response

@@ -149,13 +149,8 @@ func kindOf(method, path string) authKind {
 // unknown, such as [APIError.Path]: the longest suffix of path that is an
 // operation of the spec decides.
 func kindOfSuffix(method, path string) authKind {
-	for i := 0; i < len(path); i++ {
-		if path[i] != '/' {
-			continue
-		}
-		if r := lookup(method, path[i:], false); r != nil {
-			return r.kind
-		}
+	if r := lookupSuffix(method, path); r != nil {
+		return r.kind
 	}
 	switch {
 	case strings.HasSuffix(path, api.RefreshPath):
@@ -166,12 +161,26 @@ func kindOfSuffix(method, path string) authKind {
 	return authRequired
 }
 
+// lookupSuffix is [lookup] for the path of a request whose base URL is
+// unknown: the longest suffix of path that is an operation of the spec.
+func lookupSuffix(method, path string) *route {
+	for i := 0; i < len(path); i++ {
+		if path[i] == '/' {
+			if r := lookup(method, path[i:], false); r != nil {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
 // route is an operation of [api.Operations], split into segments.
 type route struct {
 	method   string
 	segs     []segment
 	literals int // segments that are not parameters: more is more specific
 	kind     authKind
+	media    []string // the media types other than JSON of its 2xx answers
 }
 
 type segment struct {
@@ -201,7 +210,7 @@ func commonPrefix(ops []api.Operation) string {
 func compileRoutes(ops []api.Operation) []route {
 	rs := make([]route, 0, len(ops))
 	for _, op := range ops {
-		r := route{method: op.Method, kind: authNone}
+		r := route{method: op.Method, kind: authNone, media: op.Media}
 		switch {
 		case op.Refresh:
 			r.kind = authRefresh

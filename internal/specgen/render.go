@@ -78,6 +78,10 @@ type Operation struct {
 	// it takes {refresh} and answers {access[, refresh]}. Every such view
 	// of the spec is one, not only [RefreshPath].
 	Refresh bool
+	// Media lists the media types other than JSON that the spec documents
+	// for its 2xx answers, such as "application/vnd.oai.openapi"; nil if
+	// none.
+	Media []string
 }
 
 `)
@@ -98,6 +102,9 @@ type Operation struct {
 		fmt.Fprintf(&b, "\t{Method: %q, Path: %q, Auth: %s", op.method, op.path, op.auth)
 		if op.view == refreshView {
 			b.WriteString(", Refresh: true")
+		}
+		if len(op.media) > 0 {
+			fmt.Fprintf(&b, ", Media: %#v", op.media)
 		}
 		b.WriteString("},\n")
 	}

@@ -28,7 +28,8 @@ func (a auth) String() string {
 type operation struct {
 	method, path string
 	auth         auth
-	view         view // what the operation is to SimpleJWT, by its shape
+	view         view     // what the operation is to SimpleJWT, by its shape
+	media        []string // the media types other than JSON of its 2xx answers
 }
 
 // scheme is a security scheme of the spec, and whether the session's token
@@ -187,7 +188,7 @@ func operations(spec string, doc *openapi3.T, sec *security) (ops []operation, n
 					v = classify(op)
 				}
 				a := sec.authOf(doc, op, v)
-				ops = append(ops, operation{method: method, path: path, auth: a, view: v})
+				ops = append(ops, operation{method: method, path: path, auth: a, view: v, media: otherMedia(op)})
 				if sec.fallback {
 					continue
 				}
@@ -267,4 +268,26 @@ func shortList(items []string) string {
 		return strings.Join(items, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:5], ", "), len(items)-5)
+}
+
+// otherMedia returns the media types other than JSON that op documents for
+// its 2xx answers, sorted; nil if none.
+func otherMedia(op *openapi3.Operation) []string {
+	var media []string
+	if op.Responses == nil {
+		return nil
+	}
+	for code, r := range op.Responses.Map() {
+		if !strings.HasPrefix(code, "2") || r.Value == nil {
+			continue
+		}
+		for mt := range r.Value.Content {
+			mt = strings.ToLower(mt)
+			if mt != "application/json" && !strings.HasSuffix(mt, "+json") && !slices.Contains(media, mt) {
+				media = append(media, mt)
+			}
+		}
+	}
+	slices.Sort(media)
+	return media
 }
