@@ -1,7 +1,6 @@
 package wrapper_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -45,14 +44,18 @@ func ExampleWithLogger() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = c.RefreshToken(context.Background(), "a-refresh-token")
+	resp, err := c.HTTPClient().Get(c.BaseURL() + "/api/v1/me/")
+	if err != nil {
+		log.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
 	var apiErr *wrapper.APIError
-	if errors.As(err, &apiErr) {
+	if errors.As(wrapper.CheckResponse(resp, body), &apiErr) {
 		fmt.Println("request ID for support:", apiErr.RequestID)
 	}
 	// Output:
-	// level=DEBUG msg="aisquare: request attempt" method=POST path=/api/v1/token/refresh/ attempt=1 status=503 token=false request_id=req-1
-	// level=DEBUG msg="aisquare: request attempt" method=POST path=/api/v1/token/refresh/ attempt=2 status=401 token=false request_id=req-2
-	// level=WARN msg="aisquare: session died: refresh token rejected, log in again" background=false error="wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is invalid or expired (token_not_valid) [request ID req-2]"
+	// level=DEBUG msg="aisquare: request attempt" method=GET path=/api/v1/me/ attempt=1 status=503 token=false request_id=req-1
+	// level=DEBUG msg="aisquare: request attempt" method=GET path=/api/v1/me/ attempt=2 status=401 token=false request_id=req-2
 	// request ID for support: req-2
 }

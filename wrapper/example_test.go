@@ -61,7 +61,13 @@ func ExampleAPIError() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = c.RefreshToken(context.Background(), "spent-refresh-token")
+	resp, err := c.HTTPClient().Get(c.BaseURL() + "/api/v1/me/")
+	if err != nil {
+		log.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	err = wrapper.CheckResponse(resp, body)
 
 	if errors.Is(err, wrapper.ErrInvalidToken) {
 		fmt.Println("log in again")
@@ -74,5 +80,5 @@ func ExampleAPIError() {
 	// Output:
 	// log in again
 	// 401 token_not_valid Token is blacklisted
-	// wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is blacklisted (token_not_valid)
+	// wrapper: GET /api/v1/me/: 401 Unauthorized: Token is blacklisted (token_not_valid)
 }

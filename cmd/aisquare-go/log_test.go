@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
@@ -31,7 +32,7 @@ func TestLogFlags(t *testing.T) {
 	}{
 		{"quiet by default", nil, nil, 1, nil, []string{"level="}, 0},
 		{"--debug", nil, []string{"--debug"}, 1, []string{
-			"level=DEBUG", `msg="aisquare: request attempt"`, "method=POST", "path=/api/v1/token/refresh/",
+			"level=DEBUG", `msg="aisquare: request attempt"`, "method=POST", "path=" + api.RefreshPath,
 			"attempt=1", "status=503", "retry_in=", "request_id=req-42", "attempt=2", "status=200", "token=false",
 		}, nil, 0},
 		{"--verbose: no attempts", nil, []string{"--verbose"}, 1, nil, []string{"request attempt"}, 0},

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
@@ -140,7 +141,7 @@ func TestRefreshExitCodes(t *testing.T) {
 	r = aisquareGo(t, []string{"AISQUARE_REFRESH_TOKEN=" + refresh}, "", "refresh", "--base-url", srv.URL)
 	assert.Equal(t, 2, r.code)
 	assert.Empty(t, r.stdout)
-	assert.Equal(t, "aisquare-go refresh: wrapper: POST /api/v1/token/refresh/: 401 Unauthorized: Token is blacklisted (token_not_valid); "+
+	assert.Equal(t, "aisquare-go refresh: wrapper: POST "+api.RefreshPath+": 401 Unauthorized: Token is blacklisted (token_not_valid); "+
 		`the session must be renewed: log in again, then hand the new access and refresh tokens to "aisquare-go session set" on standard input`+"\n", r.stderr)
 	assert.NotContains(t, r.stderr, refresh)
 
