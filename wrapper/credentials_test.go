@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
@@ -179,7 +180,7 @@ func TestTokenFromTheEnvironment(t *testing.T) {
 	assert.Contains(t, err.Error(), `run "aisquare login"`)
 	assert.NotContains(t, err.Error(), token)
 	for _, r := range srv.requests() {
-		assert.NotContains(t, r, "/token/refresh/", "never refreshed")
+		assert.NotContains(t, r, api.RefreshPath, "never refreshed")
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
+	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 	"github.com/aisquare-studio/aisquare-go/wrapper/redisstore"
@@ -130,7 +131,7 @@ type refreshAnswers struct {
 
 func (r *refreshAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil || req.URL.Path != "/api/v1/token/refresh/" {
+	if err != nil || req.URL.Path != api.RefreshPath {
 		return resp, err
 	}
 	body, err := io.ReadAll(resp.Body)
