@@ -2,15 +2,19 @@ package wrapper_test
 
 import (
 	"context"
+	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
+	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
 
 // loginClient is a client of srv that signs in as alice with signIn (see
@@ -87,3 +91,45 @@ func TestWithLoginWrongPassword(t *testing.T) {
 	}
 	assert.Equal(t, int32(1), logins.Load())
 }
+
+// TestWithLoginThroughTheClientItself: a login that calls the API through
+// the client it signs in, even on a route that takes the token, sends that
+// call without the token, rather than wait for itself.
+func TestWithLoginThroughTheClientItself(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{})
+	t.Cleanup(srv.Close)
+	var mu sync.Mutex
+	var seen []string
+	record := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path+" auth="+strconv.FormatBool(r.Header.Get("Authorization") != ""))
+		mu.Unlock()
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	var c *wrapper.Client
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithHTTPClient(&http.Client{Transport: record}),
+		wrapper.WithLogin(func(ctx context.Context) (string, string, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+wrappertest.MeRoute, nil)
+			if err != nil {
+				return "", "", err
+			}
+			resp, err := c.HTTPClient().Do(req)
+			if err != nil {
+				return "", "", err
+			}
+			_ = resp.Body.Close()
+			access, refresh := srv.IssuePair(1)
+			return access, refresh, nil
+		}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, meCtx(ctx, c, srv.URL))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{wrappertest.MeRoute + " auth=false", wrappertest.MeRoute + " auth=true"}, seen)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -232,9 +232,10 @@ func WithClock(now func() time.Time) Option {
 // tokens, or whose refresh token the server finally rejected, calls it
 // once for all the callers waiting at that moment, saves the pair in its
 // store, and goes on; a login that fails is returned to them, wrapped, and
-// tried again no sooner than a failed refresh would be. A client with
-// WithLogin has a session even without [WithTokens] or a store. login must
-// not be nil.
+// tried again no sooner than a failed refresh would be. The requests that
+// login makes with ctx through the client itself go without the session's
+// token. A client with WithLogin has a session even without [WithTokens] or
+// a store. login must not be nil.
 func WithLogin(login func(ctx context.Context) (access, refresh string, err error)) Option {
 	return func(c *config) error {
 		if login == nil {

@@ -58,8 +58,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		out = t.editable(req, out)
 		out.Header["User-Agent"] = t.ua
 	}
-	if t.s == nil {
-		return t.next.RoundTrip(out)
+	if t.s == nil || t.s.InFlight(req.Context()) {
+		return t.next.RoundTrip(out) // a login's own request: see WithLogin
 	}
 	switch t.scope.auth(req) {
 	case authRequired:

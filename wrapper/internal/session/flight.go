@@ -28,6 +28,14 @@ type flight struct {
 	err, saveErr, dead   error // dead: the server's final rejection of from
 }
 
+// flightKey marks the context of a flight with its session.
+type flightKey struct{}
+
+// InFlight reports whether ctx is that of one of s's flights, such as the
+// context Config.Login is called with: a request made under it must not
+// wait for the session's token, which waits for the flight.
+func (s *Session) InFlight(ctx context.Context) bool { return ctx.Value(flightKey{}) == s }
+
 func (f *flight) join() {
 	if !f.joined.Swap(true) && f.urgent != nil {
 		close(f.urgent)
@@ -61,7 +69,7 @@ func (s *Session) run(f *flight) {
 		case <-f.urgent:
 		}
 	}
-	ctx, cancel := context.WithTimeout(f.ctx, flightTimeout+s.grace)
+	ctx, cancel := context.WithTimeout(context.WithValue(f.ctx, flightKey{}, s), flightTimeout+s.grace)
 	defer cancel()
 	start, unlock := time.Now(), func() {}
 	if l, ok := s.cfg.Store.(Locker); ok && (f.base.dead == nil || s.cfg.Login != nil) {
