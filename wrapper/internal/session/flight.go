@@ -85,8 +85,10 @@ func (s *Session) run(f *flight) {
 	if f.next != nil && !f.adopted && s.cfg.Store != nil {
 		s.saveMu.Lock() // a pair Set saved meanwhile is not overwritten
 		if s.cur.Load().gen == f.base.gen {
-			if err := s.cfg.Store.Save(ctx, f.next.pair()); err != nil {
-				f.saveErr = fmt.Errorf("wrapper: saving %s: %w", map[bool]string{false: "refreshed tokens", true: "tokens"}[f.login], err)
+			if err := s.cfg.Store.Save(ctx, f.next.pair()); err != nil && f.login {
+				f.saveErr = fmt.Errorf("wrapper: saving tokens: %w", err)
+			} else if err != nil {
+				f.saveErr = fmt.Errorf("wrapper: saving refreshed tokens: %w", err)
 			}
 		}
 		s.saveMu.Unlock()
