@@ -208,21 +208,33 @@ func (c *Client) API() *api.ClientWithResponses { return c.api }
 
 // HTTPClient returns an HTTP client with the client's timeout, retries,
 // response cap and User-Agent, whose requests carry the session's access
-// token if they go to the client's base URL (the same scheme, host and
-// port, and a path under the base URL's path) and to an operation that
-// takes it. The spec says which operations take it: one whose security
-// names the bearer scheme does, one without security does not, and a path
-// the spec does not list does unless it is under /api/v1/token/ (the token
-// endpoints take their token or password in the body). There, a 401
-// despite a token the client believed valid makes it refresh the token and
-// send the request once more, if its body can be sent again (see
-// [http.Request.GetBody]); a 401 for a token received from a refresh less
-// than a second ago, or from a refresh that a 401 started (for a while
-// after it, longer each time in a row), is the answer, so that a server
-// that rejects every token is not sent a refresh for every request. Any other request, such as a download link on
-// another host, is sent untouched: no token, and no refresh on a 401.
-// Every request's URL must be absolute. A request without a User-Agent
-// header gets the client's.
+// token only if they go to the client's base URL (the same scheme, host and
+// port, and a path under the base URL's path that does not escape it) and
+// to an operation that takes it, as the spec says in [api.Operations]:
+//
+//   - An operation whose security requires the token ([api.AuthRequired])
+//     gets it, refreshed first when due. A 401 despite a token the client
+//     believed valid makes it refresh the token and send the request once
+//     more, if its body can be sent again (see [http.Request.GetBody]); a
+//     401 for a token received from a refresh less than a second ago, or
+//     from a refresh that a 401 started (for a while after it, longer each
+//     time in a row), is the answer, so that a server that rejects every
+//     token is not sent a refresh for every request.
+//   - An operation that allows anonymous access too ([api.AuthOptional]),
+//     such as a login, gets the token only while it is valid by the clock,
+//     and never waits for, nor starts, a refresh. A 401 "token_not_valid"
+//     for it means the server refused the token before the view ran: the
+//     request is sent once more without the token.
+//   - A refresh view of the session's own refresh token, in JSON, a form or
+//     a multipart form, is the session's own refresh: answered as the
+//     server would answer it, with the new pair saved first.
+//   - SimpleJWT's other views and anonymous operations ([api.AuthNone]) get
+//     no token, however the path is spelled. A path the spec does not list
+//     gets it unless it is under [api.TokenPrefix].
+//
+// Any other request, such as a download link on another host, is sent
+// untouched: no token, and no refresh on a 401. Every request's URL must be
+// absolute. A request without a User-Agent header gets the client's.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
 
 // CredentialSource says where the session's credentials came from:
@@ -245,7 +257,8 @@ func (c *Client) GoString() string { return c.String() }
 // leaves alone a transport given by WithHTTPClient, and
 // [http.DefaultTransport], which other code shares. The client can still be
 // used after it. A client dropped without Close leaves nothing running
-// once a refresh in progress ends.
+// once a refresh in progress ends, and the retries of a save that failed,
+// if any, within minutes.
 func (c *Client) Close() error {
 	if c.session != nil {
 		c.session.Close()

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/aisquare-studio/aisquare-go/api"
-	"github.com/aisquare-studio/aisquare-go/internal/claims"
 	"github.com/aisquare-studio/aisquare-go/wrapper/internal/session"
 )
 
@@ -39,9 +38,6 @@ func (c *Client) startSession(cfg *config, found *credential) error {
 	case found != nil && found.store == nil:
 		c.source, given = found.source, session.Pair{Access: found.access, Expiry: found.expiry}
 		noTokens = expiredError{found.source}
-		if _, err := claims.Parse(found.access); err != nil {
-			scheme = "Bearer" // AISquare's own tokens, such as "aisq_...", go as Bearer tokens
-		}
 	case found != nil:
 		c.source = found.source
 	case cfg.refresh != "":

@@ -37,7 +37,8 @@ type Event struct {
 // gets a pair when there is no usable refresh token. Invalid matches the
 // server's rejection of a refresh token, Lost a refresh whose request may
 // have reached the server; NoTokens is the error of a session without a
-// refresh token. Scheme prefixes Token.Header, such as "Bearer".
+// refresh token. Scheme prefixes Token.Header of a JWT, such as "Bearer";
+// a token that is not a JWT goes as a Bearer token.
 type Config struct {
 	Refresh                 func(ctx context.Context, refresh string) (Pair, error)
 	Login                   func(ctx context.Context) (Pair, error)
