@@ -69,7 +69,8 @@ const AuthScheme = "Bearer"
 const RefreshPath = "/api/v1/token/refresh/"
 
 // TokenPrefix is the directory of [RefreshPath], where SimpleJWT's views
-// live: a path under it that the spec does not list takes no token.
+// live: a path under it that the spec does not list takes no token. When
+// the directory holds other operations of the spec too, it is RefreshPath.
 const TokenPrefix = "/api/v1/token/"
 
 // Operations lists the operations of the spec, sorted by path, then

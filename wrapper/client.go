@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -148,8 +149,11 @@ func New(opts ...Option) (*Client, error) {
 		if err := c.startSession(&cfg, found); err != nil {
 			return nil, err
 		}
-		auth := transport{next: retries, ua: ua, s: c.session, scope: c.scope, token: c.token,
-			static: found != nil && found.store == nil}
+		if c.store != nil {
+			// A client dropped without Close stops retrying a failed save.
+			runtime.AddCleanup(c, (*sessionStore).close, c.store)
+		}
+		auth := transport{next: retries, ua: ua, s: c.session, scope: c.scope, token: c.token}
 		owned := auth
 		owned.owned = true
 		authHC.Transport, apiHC.Transport = &auth, &owned
@@ -257,8 +261,7 @@ func (c *Client) GoString() string { return c.String() }
 // leaves alone a transport given by WithHTTPClient, and
 // [http.DefaultTransport], which other code shares. The client can still be
 // used after it. A client dropped without Close leaves nothing running
-// once a refresh in progress ends, and the retries of a save that failed,
-// if any, within minutes.
+// once a refresh in progress ends.
 func (c *Client) Close() error {
 	if c.session != nil {
 		c.session.Close()

@@ -1,6 +1,7 @@
 package wrapper
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,7 +58,7 @@ type credential struct {
 
 // ambientCredential returns the first credential of the chain that [New]
 // documents after the options: $AISQUARE_TOKEN, the SDK's own session store
-// (the default store of the aisquare-go command, if it exists), then the
+// (the default store of the aisquare-go command, if it holds anything), then the
 // credentials file of AISquare's command-line tool, read and never written.
 // nil if there is none. A credential recorded for another API than baseURL
 // is an error matching [ErrStoreMismatch].
@@ -66,7 +67,7 @@ func ambientCredential(baseURL string) (*credential, error) {
 		return &credential{source: "$" + TokenEnv, access: tok}, nil
 	}
 	if path, err := DefaultStorePath(); err == nil {
-		if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
+		if data, err := readRegular(path); err == nil && len(bytes.TrimSpace(data)) > 0 {
 			return &credential{source: path, store: NewFileStore(path)}, nil
 		}
 	}
@@ -117,10 +118,10 @@ func readCLICredentials(path, baseURL string) (*credential, error) {
 	if err := json.Unmarshal(data, &file); err != nil {
 		return nil, fmt.Errorf("wrapper: AISquare's credentials file %s is not a JSON object of strings", path)
 	}
-	if strings.TrimSpace(file.Token) == "" {
-		return nil, nil
+	if strings.TrimSpace(file.Token) == "" || strings.TrimSpace(file.APIURL) == "" {
+		return nil, nil // AISquare's own CLI reads a session without its API as none
 	}
-	if file.APIURL != "" && !newAuthScope(strings.TrimRight(file.APIURL, "/")).sameAPI(newAuthScope(baseURL)) {
+	if !newAuthScope(strings.TrimRight(file.APIURL, "/")).sameAPI(newAuthScope(baseURL)) {
 		return nil, fmt.Errorf("%w: you are signed in to %s (%s) but this client targets %s: "+
 			`run "aisquare login" for it, or choose its API with WithBaseURL or $%s`,
 			ErrStoreMismatch, shownBaseURL(file.APIURL), path, shownBaseURL(baseURL), APIURLEnv)

@@ -72,6 +72,9 @@ func (c *Client) startSession(cfg *config, found *credential) error {
 			}
 		},
 	}, given)
+	if err != nil && c.store != nil {
+		c.store.close() // a failed save of New's is not retried
+	}
 	if errors.Is(err, session.ErrOtherAccount) {
 		return errStoreAccount // two accounts share one store
 	}

@@ -38,9 +38,6 @@ type transport struct {
 	// token is the session's Token, whose error says when it waited for
 	// the store's lock.
 	token func(context.Context) (*session.Token, error)
-	// static says the session's token came from the environment, has no
-	// refresh token, and a 401 for it is an error that says to log in.
-	static bool
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -54,7 +51,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			"such as the client's BaseURL() followed by the path", path)
 	}
 	out := req
-	if _, ok := req.Header["User-Agent"]; !ok {
+	if req.Header == nil {
+		out = req.Clone(req.Context()) // net/http sends a request without headers too
+		out.Header = make(http.Header)
+	}
+	if _, ok := out.Header["User-Agent"]; !ok {
 		out = t.editable(req, out)
 		out.Header["User-Agent"] = t.ua
 	}
@@ -96,17 +97,16 @@ func (t *transport) withToken(req, out *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, redact.Error(err, maxErrorMessage, tok.Access) // net/http may quote what the server sent
 	}
-	if resp.StatusCode != http.StatusUnauthorized {
-		return resp, nil
-	}
-	if t.static {
-		return nil, loginRequired(resp)
-	}
-	if !replayable(req) {
+	if resp.StatusCode != http.StatusUnauthorized || !replayable(req) && tok.Refresh() != "" {
 		return resp, nil
 	}
 	next, err := t.s.Rejected(req.Context(), tok)
-	if next == nil && err == nil {
+	switch {
+	case next == nil && err == nil && tok.Refresh() == "":
+		// A token of $AISQUARE_TOKEN or AISquare's CLI: only a new login
+		// renews it.
+		return nil, loginRequired(resp)
+	case next == nil && err == nil, !replayable(req):
 		return resp, nil
 	}
 	drain(resp)
@@ -154,7 +154,7 @@ func (t *transport) maybeToken(req, out *http.Request) (*http.Response, error) {
 	// Read what tells a refused token: a small JSON body.
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	var body struct{ Code string }
-	if json.Unmarshal(head, &body) != nil || body.Code != "token_not_valid" {
+	if json.Unmarshal(head, &body) != nil || !refusedBeforeTheView[body.Code] {
 		resp.Body = struct {
 			io.Reader
 			io.Closer
@@ -170,6 +170,15 @@ func (t *transport) maybeToken(req, out *http.Request) (*http.Response, error) {
 		}
 	}
 	return t.next.RoundTrip(without)
+}
+
+// refusedBeforeTheView holds the codes of the 401s with which SimpleJWT's
+// JWTAuthentication refuses a bearer, before a view runs: a token that is
+// not valid, the user it names gone or inactive, a malformed header, or a
+// token issued before the user's password changed.
+var refusedBeforeTheView = map[string]bool{
+	"token_not_valid": true, "user_not_found": true, "user_inactive": true,
+	"bad_authorization_header": true, "password_changed": true,
 }
 
 // loginRequired reads and closes a 401 answer to a token that only a new

@@ -88,3 +88,20 @@ func abs(n int) int {
 	}
 	return n
 }
+
+// TestAISquareTokens: AISquare's own access tokens, which are not JWTs, are
+// redacted wherever they appear.
+func TestAISquareTokens(t *testing.T) {
+	const tok = "aisq_Zx9KqP3mN7vB2wR5tY8uI1oL4aS6dF0gH3jK5lQ7e"
+	for _, s := range []string{
+		`unexpected argument "` + tok + `"`,
+		`invalid value "` + tok + `" for flag -timeout`,
+		tok,
+	} {
+		got := redact.Text(s, 0)
+		assert.NotContains(t, got, tok[5:], s)
+		assert.Contains(t, got, redact.Placeholder)
+		assert.NotContains(t, string(redact.Bytes([]byte(s))), tok[5:])
+	}
+	assert.Equal(t, "aisq_short", redact.Text("aisq_short", 0), "too short to be one")
+}

@@ -14,14 +14,20 @@ type table struct {
 	refreshPath string // api.RefreshPath
 }
 
-// tokenPrefix is the directory of the refresh path, such as
-// "/api/v1/token/" for "/api/v1/token/refresh/": where SimpleJWT's views
-// live. A refresh path at the root is its own prefix, so that an unknown
-// path still takes the token.
-func tokenPrefix(refreshPath string) string {
+// tokenPrefix is where SimpleJWT's views live, such as "/api/v1/token/" for
+// "/api/v1/token/refresh/": the directory of the refresh path, if every
+// operation the spec lists under it is a SimpleJWT view. Otherwise, as for
+// a refresh path at the root, the refresh path itself, so that a path the
+// spec does not list still takes the token.
+func tokenPrefix(refreshPath string, ops []operation) string {
 	dir := refreshPath[:strings.LastIndexByte(strings.TrimSuffix(refreshPath, "/"), '/')+1]
 	if dir == "/" || dir == "" {
 		return refreshPath
+	}
+	for _, op := range ops {
+		if strings.HasPrefix(op.path, dir) && op.view == notTokenView {
+			return refreshPath // the directory holds the API's own operations too
+		}
 	}
 	return dir
 }
@@ -94,8 +100,9 @@ type Operation struct {
 		"// calls as RefreshCreate, and the session refreshes through.\n")
 	fmt.Fprintf(&b, "const RefreshPath = %q\n\n", t.refreshPath)
 	b.WriteString("// TokenPrefix is the directory of [RefreshPath], where SimpleJWT's views\n" +
-		"// live: a path under it that the spec does not list takes no token.\n")
-	fmt.Fprintf(&b, "const TokenPrefix = %q\n\n", tokenPrefix(t.refreshPath))
+		"// live: a path under it that the spec does not list takes no token. When\n" +
+		"// the directory holds other operations of the spec too, it is RefreshPath.\n")
+	fmt.Fprintf(&b, "const TokenPrefix = %q\n\n", tokenPrefix(t.refreshPath, t.ops))
 	b.WriteString("// Operations lists the operations of the spec, sorted by path, then\n// method. Do not modify it.\n")
 	b.WriteString("var Operations = []Operation{\n")
 	for _, op := range t.ops {

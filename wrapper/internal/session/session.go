@@ -180,9 +180,9 @@ func (s *Session) fly(ctx context.Context, t *Token, force bool) (*flight, *Toke
 
 // Rejected answers a 401 for t: nil and no error when the 401 is the
 // caller's answer (t came from a refresh a moment ago, or has no refresh
-// token), else a newer token.
+// token and there is no Config.Login), else a newer token.
 func (s *Session) Rejected(ctx context.Context, t *Token) (*Token, error) {
-	if t.refresh == "" || s.now().Before(t.holdUntil) {
+	if t.refresh == "" && s.cfg.Login == nil || s.now().Before(t.holdUntil) {
 		return nil, nil
 	}
 	next := *t
@@ -233,7 +233,8 @@ func (s *Session) RefreshNow(ctx context.Context, refresh string) (next *Token, 
 
 // Close waits for a flight in progress, so that a rotated pair reaches the
 // store, and cuts short a wait for a pair that another replica may save. The
-// session still works, without that wait.
+// session still works, without that wait. It must not be called from
+// Config.Login or from the store's methods, which run in a flight.
 func (s *Session) Close() {
 	s.close()
 	if f := s.flight.Load(); f != nil {
