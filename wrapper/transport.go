@@ -4,18 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 
-	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
 	"github.com/aisquare-studio/aisquare-go/wrapper/internal/session"
 )
@@ -206,102 +199,6 @@ func (t *transport) editable(req, out *http.Request) *http.Request {
 // among requests: a header that costs no allocation. An append copies it,
 // and nothing in net/http writes into it.
 func headerValue(v string) []string { return []string{v}[:1:1] }
-
-// maxRefreshBody is the longest refresh request body the session reads to
-// find out whose refresh token it carries; a longer one is sent as it is.
-const maxRefreshBody = 64 << 10
-
-// serveRefresh sends a request to a refresh endpoint. If it carries the
-// session's own refresh token, in any encoding the endpoint parses, the
-// session serves it: spending that token behind the session's back would
-// leave the session holding a spent token. The session's refresh (shared
-// with one in flight, saved before use) is then answered as the server
-// would answer it. out may be modified.
-func (t *transport) serveRefresh(out *http.Request) (*http.Response, error) {
-	if out.Method != http.MethodPost || out.Body == nil || out.Body == http.NoBody {
-		return t.next.RoundTrip(out)
-	}
-	data, err := io.ReadAll(io.LimitReader(out.Body, maxRefreshBody+1))
-	if err != nil {
-		closeBody(out)
-		return nil, fmt.Errorf("wrapper: reading refresh request body: %w", err)
-	}
-	if len(data) <= maxRefreshBody {
-		if refresh := refreshIn(out.Header.Get("Content-Type"), data); refresh != "" {
-			next, rotated, ok, err := t.s.RefreshNow(out.Context(), refresh)
-			if ok {
-				closeBody(out)
-				return refreshAnswer(out, next, rotated, err)
-			}
-		}
-	}
-	rest := out.Body
-	out = out.Clone(out.Context())
-	out.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(data), rest), rest}
-	return t.next.RoundTrip(out)
-}
-
-// refreshIn returns the refresh token in a refresh request's body, in JSON,
-// a form or a multipart form, as Django REST Framework parses them; "" if
-// there is none.
-func refreshIn(contentType string, body []byte) string {
-	mediaType, params, _ := mime.ParseMediaType(contentType)
-	switch mediaType {
-	case "application/x-www-form-urlencoded":
-		form, _ := url.ParseQuery(string(body))
-		return strings.TrimSpace(form.Get("refresh"))
-	case "multipart/form-data":
-		form, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(maxRefreshBody)
-		if err != nil {
-			return ""
-		}
-		defer func() { _ = form.RemoveAll() }()
-		if v := form.Value["refresh"]; len(v) > 0 {
-			return strings.TrimSpace(v[0])
-		}
-		return ""
-	}
-	var fields api.TokenRefreshRequest
-	if json.Unmarshal(body, &fields) != nil {
-		return ""
-	}
-	return strings.TrimSpace(fields.Refresh)
-}
-
-// refreshAnswer turns the session's refresh into the response the server
-// would have sent: 200 with the new access token, and the new refresh token
-// if it rotated; or the server's own error answer.
-func refreshAnswer(req *http.Request, next *session.Token, rotated bool, err error) (*http.Response, error) {
-	status, contentType := http.StatusOK, "application/json"
-	var body []byte
-	if err != nil {
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) {
-			return nil, err
-		}
-		status, contentType, body = apiErr.StatusCode, apiErr.ContentType, apiErr.Body
-	} else {
-		ans := api.TokenRefresh{Access: next.Access}
-		if rotated {
-			ans.Refresh = next.Refresh()
-		}
-		body, _ = json.Marshal(ans) // two strings always marshal
-	}
-	return &http.Response{
-		Status:     strconv.Itoa(status) + " " + http.StatusText(status),
-		StatusCode: status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{
-			"Content-Type":   {contentType},
-			"Content-Length": {strconv.Itoa(len(body))},
-		},
-		Body:          io.NopCloser(bytes.NewReader(body)),
-		ContentLength: int64(len(body)),
-		Request:       req,
-	}, nil
-}
 
 // replayable reports whether req's body can be sent again.
 func replayable(req *http.Request) bool {

@@ -129,6 +129,10 @@ func (s *Session) Peek() *Token {
 	return nil
 }
 
+// Refresh returns the refresh token the session holds, "" if none, valid
+// or not.
+func (s *Session) Refresh() string { return s.cur.Load().refresh }
+
 // renew returns a usable token newer than t, which expired or was refused.
 func (s *Session) renew(ctx context.Context, t *Token) (*Token, error) {
 	for range 3 {
