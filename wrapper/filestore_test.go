@@ -2,14 +2,13 @@ package wrapper_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,13 +18,48 @@ import (
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
 
-func readStoreFile(t *testing.T, path string) map[string]string {
-	t.Helper()
-	data, err := os.ReadFile(path)
+func TestFileStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "dir")
+	path := filepath.Join(dir, "tokens.json")
+	store := wrapper.NewFileStore(path)
+	ctx := context.Background()
+
+	tok, err := store.Load(ctx)
 	require.NoError(t, err)
-	var m map[string]string
-	require.NoError(t, json.Unmarshal(data, &m))
-	return m
+	assert.Nil(t, tok, "a missing file holds no tokens")
+
+	require.NoError(t, store.Save(ctx, &oauth2.Token{AccessToken: "a1", RefreshToken: "r1"}))
+	tok, err = store.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "a1", tok.AccessToken)
+	assert.Equal(t, "r1", tok.RefreshToken)
+
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+	info, err = os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), info.Mode().Perm())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.False(t, strings.HasSuffix(e.Name(), ".tmp"), "temporary file %s left behind", e.Name())
+	}
+}
+
+func TestFileStoreCorruptFile(t *testing.T) {
+	for _, content := range []string{"{not json", `{"access":"a"}`, `[]`, ""} {
+		path := filepath.Join(t.TempDir(), "tokens.json")
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+
+		c, err := wrapper.New(wrapper.WithTokenStore(wrapper.NewFileStore(path)), wrapper.WithTokens("", "r"))
+		require.Error(t, err, "content %q", content)
+		assert.Nil(t, c)
+		assert.Contains(t, err.Error(), path)
+		assert.Contains(t, err.Error(), "corrupt")
+		got, _ := os.ReadFile(path)
+		assert.Equal(t, content, string(got), "a corrupt file is not overwritten")
+	}
 }
 
 func TestFileStoreRecordsTheBaseURL(t *testing.T) {
@@ -47,45 +81,6 @@ func TestFileStoreRecordsTheBaseURL(t *testing.T) {
 	_, err = wrapper.New(wrapper.WithBaseURL(strings.Replace(srv.URL, "127.0.0.1", "127.0.0.1", 1)+"//"),
 		wrapper.WithTokenStore(wrapper.NewFileStore(path)))
 	require.NoError(t, err)
-}
-
-// TestStoreMismatchFailsBeforeAnyRequest: tokens saved for one API are never
-// sent to another.
-func TestStoreMismatchFailsBeforeAnyRequest(t *testing.T) {
-	var requests atomic.Int32
-	staging := newClient(t, func(w http.ResponseWriter, r *http.Request) { requests.Add(1) })
-	path := filepath.Join(t.TempDir(), "session.json")
-	const production = "https://api.aisquare.studio"
-	require.NoError(t, os.WriteFile(path, []byte(`{"access":"`+secret+`","refresh":"`+secret+`","base_url":"`+production+`"}`), 0o600))
-
-	for _, opts := range [][]wrapper.Option{
-		{wrapper.WithTokenStore(wrapper.NewFileStore(path))},
-		{wrapper.WithTokenStore(wrapper.NewFileStore(path)), wrapper.WithTokens("", "another-refresh-token")},
-	} {
-		c, err := wrapper.New(append([]wrapper.Option{wrapper.WithBaseURL(staging.BaseURL())}, opts...)...)
-		require.ErrorIs(t, err, wrapper.ErrStoreMismatch)
-		assert.Nil(t, c)
-		assert.Contains(t, err.Error(), production)
-		assert.Contains(t, err.Error(), staging.BaseURL())
-		assert.Contains(t, err.Error(), path)
-		assertNoSecret(t, err)
-	}
-	assert.Zero(t, requests.Load())
-	assert.Equal(t, production, readStoreFile(t, path)["base_url"], "the file is left as it was")
-
-	// A store bound to one API refuses to be bound to another.
-	store := wrapper.NewFileStore(filepath.Join(t.TempDir(), "s.json"))
-	require.NoError(t, store.Bind(context.Background(), "https://a.example"))
-	assert.ErrorIs(t, store.Bind(context.Background(), "https://b.example"), wrapper.ErrStoreMismatch)
-
-	// Another process rewrote the file for another API: Load refuses it.
-	require.NoError(t, os.WriteFile(path, []byte(`{"access":"a","refresh":"r","base_url":"https://other.example"}`), 0o600))
-	bound := wrapper.NewFileStore(path)
-	require.NoError(t, os.WriteFile(path, []byte(`{"access":"a","refresh":"r"}`), 0o600))
-	require.NoError(t, bound.Bind(context.Background(), production))
-	require.NoError(t, os.WriteFile(path, []byte(`{"access":"a","refresh":"r","base_url":"https://other.example"}`), 0o600))
-	_, err := bound.Load(context.Background())
-	assert.ErrorIs(t, err, wrapper.ErrStoreMismatch)
 }
 
 // TestFileStoreOldFormat: a file written before the base URL was recorded
@@ -159,6 +154,25 @@ func TestFileStoreDirectoryMode(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(shared, "session.json"))
 }
 
+// TestFileStoreRefusesAnotherUsersDirectory: tokens are never written into
+// a directory that belongs to someone else.
+func TestFileStoreRefusesAnotherUsersDirectory(t *testing.T) {
+	dir := "/usr" // root's, for a user other than root
+	if os.Geteuid() == 0 {
+		dir = filepath.Join(t.TempDir(), "nobodys")
+		require.NoError(t, os.Mkdir(dir, 0o755))
+		require.NoError(t, os.Chown(dir, 65534, 65534))
+	}
+	path := filepath.Join(dir, "aisquare-test-session.json")
+	err := wrapper.NewFileStore(path).Save(context.Background(), &oauth2.Token{RefreshToken: "r"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "belongs to another user")
+	assert.NoFileExists(t, path)
+	info, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.NotEqual(t, os.FileMode(0o700), info.Mode().Perm(), "not tightened")
+}
+
 func TestFileStoreLockIgnoresASymlink(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "session.json")
@@ -188,42 +202,35 @@ func TestFileStoreLockWaitSaysSo(t *testing.T) {
 	assert.Contains(t, err.Error(), "waiting for the lock")
 }
 
-// TestSessionLockWaitSaysSo: a caller whose context ends while the refresh
-// waits for a lock that another process holds learns why.
-func TestSessionLockWaitSaysSo(t *testing.T) {
-	_, srv, _, _, _ := newSession(t, false)
-	_, refresh := srv.IssuePair(3)
-	path := filepath.Join(t.TempDir(), "session.json")
-	held := wrapper.NewFileStore(path)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens("", refresh), wrapper.WithTokenStore(wrapper.NewFileStore(path)))
-	require.NoError(t, err)
-	unlock, err := held.Lock(context.Background())
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 100e6)
-	defer cancel()
-	err = meCtx(ctx, c, srv.URL)
-	unlock()
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Contains(t, err.Error(), "lock")
-	require.NoError(t, c.Close())
-	require.NoError(t, me(t, c, srv), "the refresh went on once the lock was free")
-}
-
-// TestFileStoreRefusesAnotherUsersDirectory: tokens are never written into
-// a directory that belongs to someone else.
-func TestFileStoreRefusesAnotherUsersDirectory(t *testing.T) {
-	dir := "/usr" // root's, for a user other than root
-	if os.Geteuid() == 0 {
-		dir = filepath.Join(t.TempDir(), "nobodys")
-		require.NoError(t, os.Mkdir(dir, 0o755))
-		require.NoError(t, os.Chown(dir, 65534, 65534))
+// TestTwoClientsShareOneFileStore: with rotation and blacklist, two clients
+// on one file never spend the same refresh token twice.
+func TestTwoClientsShareOneFileStore(t *testing.T) {
+	clock := newFakeClock()
+	srv := newSessionServer(t, clock, true)
+	access, refresh := srv.IssuePair(1)
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	clients := make([]*wrapper.Client, 2)
+	for i := range clients {
+		var err error
+		clients[i], err = wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh),
+			wrapper.WithTokenStore(wrapper.NewFileStore(path)), wrapper.WithClock(clock.Now))
+		require.NoError(t, err)
 	}
-	path := filepath.Join(dir, "aisquare-test-session.json")
-	err := wrapper.NewFileStore(path).Save(context.Background(), &oauth2.Token{RefreshToken: "r"})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "belongs to another user")
-	assert.NoFileExists(t, path)
-	info, err := os.Stat(dir)
+	const rounds = 5
+	for round := range rounds {
+		clock.Advance(time.Hour)
+		var wg sync.WaitGroup
+		errs := make([]error, 2*len(clients))
+		for i := range errs {
+			wg.Go(func() { errs[i] = me(t, clients[i%len(clients)], srv) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err, "round %d", round)
+		}
+		assert.Equal(t, round+1, srv.Requests(wrappertest.RefreshRoute), "one refresh per expiry, round %d", round)
+	}
+	stored, err := wrapper.NewFileStore(path).Load(context.Background())
 	require.NoError(t, err)
-	assert.NotEqual(t, os.FileMode(0o700), info.Mode().Perm(), "not tightened")
+	assert.Equal(t, srv.LastRefreshToken(), stored.RefreshToken)
 }

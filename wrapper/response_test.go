@@ -3,6 +3,7 @@ package wrapper_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -24,6 +25,152 @@ func echo(status int, body func(r *http.Request, sent string) any) http.HandlerF
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(body(r, string(sent)))
 	}
+}
+
+// noHTTPResponse is a [wrapper.Response] without an HTTPResponse field.
+type noHTTPResponse struct{ code int }
+
+func (r *noHTTPResponse) StatusCode() int { return r.code }
+func (r *noHTTPResponse) GetBody() []byte { return nil }
+
+// otherHTTPResponse is a [wrapper.Response] whose HTTPResponse field is
+// not an *http.Response.
+type otherHTTPResponse struct{ HTTPResponse int }
+
+func (r *otherHTTPResponse) StatusCode() int { return 200 }
+func (r *otherHTTPResponse) GetBody() []byte { return nil }
+
+// Embedded has the fields of a generated response, for embedding.
+type Embedded struct {
+	HTTPResponse *http.Response
+	JSON200      *struct{}
+}
+
+// embeddingResponse is a [wrapper.Response] that promotes the fields of an
+// embedded pointer, nil here.
+type embeddingResponse struct{ *Embedded }
+
+func (r *embeddingResponse) StatusCode() int { return 200 }
+func (r *embeddingResponse) GetBody() []byte { return nil }
+
+func TestOK(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{})
+	t.Cleanup(srv.Close)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, refresh := srv.IssuePair(1)
+	ctx := context.Background()
+
+	resp, err := wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh}))
+	require.NoError(t, err)
+	require.NotNil(t, resp.JSON200)
+	assert.NotEmpty(t, resp.JSON200.Access)
+
+	resp, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: "garbage"}))
+	assert.Nil(t, resp)
+	var apiErr *wrapper.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusUnauthorized, apiErr.StatusCode)
+	assert.Equal(t, api.RefreshPath, apiErr.Path)
+	assert.ErrorIs(t, err, wrapper.ErrInvalidToken)
+
+	// A 200 that is not JSON, as a proxy might send: an error, never a nil JSON200.
+	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Status: 200, ContentType: "text/html", Body: "<h1>hi</h1>"})
+	resp, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh}))
+	assert.Nil(t, resp)
+	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
+	assert.Contains(t, err.Error(), "text/html")
+
+	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Status: 200, ContentType: "text/plain"})
+	_, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh}))
+	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
+	assert.Contains(t, err.Error(), "empty body")
+
+	// A transport error passes through.
+	ctx2, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx2, api.TokenRefreshRequest{Refresh: refresh}))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.False(t, errors.Is(err, wrapper.ErrMalformedResponse))
+}
+
+// TestOKWithoutHTTPResponse: a Response type that is not a generated
+// one is an error, never a panic.
+func TestOKWithoutHTTPResponse(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   func() error
+	}{
+		{"no HTTPResponse field", func() error {
+			_, err := wrapper.OK(&noHTTPResponse{code: 200}, nil)
+			return err
+		}},
+		{"an HTTPResponse field of another type", func() error {
+			_, err := wrapper.OK(&otherHTTPResponse{HTTPResponse: 1}, nil)
+			return err
+		}},
+		{"a nil embedded struct", func() error {
+			_, err := wrapper.OK(&embeddingResponse{}, nil)
+			return err
+		}},
+		{"a nil response", func() error {
+			_, err := wrapper.OK((*noHTTPResponse)(nil), nil)
+			return err
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			assert.NotPanics(t, func() { err = tc.ok() })
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "has no HTTP response")
+		})
+	}
+}
+
+func TestCheckResponseAcceptsSuccess(t *testing.T) {
+	for _, status := range []int{200, 201, 204} {
+		assert.NoError(t, wrapper.CheckResponse(&http.Response{StatusCode: status}, nil), "status %d", status)
+	}
+}
+
+func TestErrorBodyShapesNeverPanic(t *testing.T) {
+	for _, body := range []string{`{"detail":{"nested":1}}`, `{"refresh":[1,2]}`, `{"code":null}`, `[1]`, `"str"`, `{`, "\x00\xff"} {
+		err := wrapper.CheckResponse(&http.Response{StatusCode: 400, Header: http.Header{}}, []byte(body))
+		var apiErr *wrapper.APIError
+		require.ErrorAs(t, err, &apiErr, "body %q", body)
+		assert.Equal(t, body, string(apiErr.Body))
+		assert.Equal(t, 400, apiErr.StatusCode)
+	}
+}
+
+func TestAPIErrorBodyIsCapped(t *testing.T) {
+	big := strings.Repeat("x", 1<<20)
+	c := newClient(t, reply(502, "text/html", big))
+	_, err := c.RefreshToken(context.Background(), secret)
+	var apiErr *wrapper.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Len(t, apiErr.Body, 64<<10)
+	assert.Less(t, len(err.Error()), 200, "the message stays one short line")
+}
+
+func TestServerTextIsBounded(t *testing.T) {
+	huge := strings.Repeat("a very long line\n", 2<<20/17)
+	c := newClient(t, echo(400, func(*http.Request, string) any {
+		fields := map[string][]string{"detail": {huge}}
+		for i := range 1000 {
+			fields["field"+strings.Repeat("x", i)] = []string{huge[:1000], huge[:1000]}
+		}
+		return fields
+	}), wrapper.WithMaxRetries(0), wrapper.WithMaxResponseBytes(64<<20))
+	_, err := c.RefreshToken(context.Background(), secret)
+	require.Error(t, err)
+	assert.LessOrEqual(t, len(err.Error()), 4<<10, "a 2 MB detail makes a short error")
+	assert.NotContains(t, err.Error(), "\n")
+	var apiErr *wrapper.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.LessOrEqual(t, len(apiErr.Detail), 1<<10)
+	assert.LessOrEqual(t, len(apiErr.Fields), 16)
 }
 
 func TestServerTextCarriesNoSecret(t *testing.T) {
@@ -65,25 +212,6 @@ func TestServerTextCarriesNoSecret(t *testing.T) {
 	}
 }
 
-func TestServerTextIsBounded(t *testing.T) {
-	huge := strings.Repeat("a very long line\n", 2<<20/17)
-	c := newClient(t, echo(400, func(*http.Request, string) any {
-		fields := map[string][]string{"detail": {huge}}
-		for i := range 1000 {
-			fields["field"+strings.Repeat("x", i)] = []string{huge[:1000], huge[:1000]}
-		}
-		return fields
-	}), wrapper.WithMaxRetries(0), wrapper.WithMaxResponseBytes(64<<20))
-	_, err := c.RefreshToken(context.Background(), secret)
-	require.Error(t, err)
-	assert.LessOrEqual(t, len(err.Error()), 4<<10, "a 2 MB detail makes a short error")
-	assert.NotContains(t, err.Error(), "\n")
-	var apiErr *wrapper.APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.LessOrEqual(t, len(apiErr.Detail), 1<<10)
-	assert.LessOrEqual(t, len(apiErr.Fields), 16)
-}
-
 // TestSessionErrorsCarryNoAccessToken: a protected route that echoes the
 // Authorization header back through c.API().
 func TestSessionErrorsCarryNoAccessToken(t *testing.T) {
@@ -107,47 +235,4 @@ func TestSessionErrorsCarryNoAccessToken(t *testing.T) {
 	var apiErr *wrapper.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.NotContains(t, string(apiErr.Body), access)
-}
-
-// TestTransportErrorsCarryNoSecret: net/http quotes a malformed status line
-// in its error; a server that echoes the token there does not get it into
-// the SDK's error.
-func TestTransportErrorsCarryNoSecret(t *testing.T) {
-	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		conn, buf, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		_, _ = buf.WriteString("HTTP/1.1 " + secret + "\r\n\r\n")
-		_ = buf.Flush()
-	}, wrapper.WithMaxRetries(0))
-	_, err := c.RefreshToken(context.Background(), secret)
-	require.Error(t, err)
-	assert.ErrorIs(t, err, wrapper.ErrAnswerLost, "it was sent")
-	assert.Contains(t, err.Error(), "[REDACTED]")
-	assertNoSecret(t, err)
-}
-
-// TestSessionTransportErrorsCarryNoAccessToken: the same, for a request of
-// the session that the server answers with the access token in a
-// malformed status line.
-func TestSessionTransportErrorsCarryNoAccessToken(t *testing.T) {
-	srv := wrappertest.NewServer(wrappertest.Options{})
-	t.Cleanup(srv.Close)
-	access, refresh := srv.IssuePair(1)
-	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
-		conn, buf, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		_, _ = buf.WriteString("HTTP/1.1 " + strings.TrimPrefix(r.Header.Get("Authorization"), api.AuthScheme+" ") + "\r\n\r\n")
-		_ = buf.Flush()
-	}, wrapper.WithTokens(access, refresh), wrapper.WithMaxRetries(0))
-	_, err := c.HTTPClient().Get(c.BaseURL() + "/api/v1/me/")
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), access)
-	assert.Contains(t, err.Error(), "[REDACTED]")
 }
