@@ -3,7 +3,6 @@
 package main_test
 
 import (
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,9 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
+
+func contains(s, sub string) bool { return sub != "" && strings.Contains(s, sub) }
 
 // TestTokenPrintsTheNewTokensWhenItCannotSaveThem: token refreshes a due
 // token with a rotating server, and the save of the new pair fails. The old
@@ -95,69 +95,3 @@ func TestTokenPrintsTheNewTokensWhenItCannotSaveThem(t *testing.T) {
 		})
 	}
 }
-
-// TestTokenRefreshesByTheSessionsWindow: token holds the session as the SDK
-// does. A token that lives less than a minute is printed as it is while it
-// is valid, not refreshed on every call; once past its life, it is
-// refreshed once, and the new one printed until it is due in turn.
-func TestTokenRefreshesByTheSessionsWindow(t *testing.T) {
-	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true, AccessLifetime: 50 * time.Second})
-	store := filepath.Join(t.TempDir(), "s", "session.json")
-	access, refresh := srv.Pair(t)
-	r := aisquareGo(t, nil, access+"\n"+refresh, "session", "set", "--store", store, "--api-url", srv.URL)
-	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-	before := srv.RefreshRequests(t)
-	for i := range 3 {
-		r = aisquareGo(t, nil, "", "token", "--store", store)
-		require.Equal(t, 0, r.code, "run %d: stderr: %s", i, r.stderr)
-		assert.Equal(t, access+"\n", r.stdout, "run %d: the valid token, as it is", i)
-	}
-	assert.Equal(t, before, srv.RefreshRequests(t), "no refresh within the token's life")
-
-	// Past its life (a pair issued 55 seconds ago): one refresh, saved.
-	old, oldRefresh := srv.PairIssuedAgo(t, 55*time.Second)
-	r = aisquareGo(t, nil, old+"\n"+oldRefresh, "session", "set", "--store", store)
-	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-	before = srv.RefreshRequests(t)
-	r = aisquareGo(t, nil, "", "token", "--store", store)
-	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-	fresh := strings.TrimSuffix(r.stdout, "\n")
-	assert.NotEqual(t, old, fresh)
-	assert.Equal(t, http.StatusOK, callMe(t, srv.URL, fresh))
-	saved := storeFile(t, store)
-	assert.Equal(t, fresh, saved["access"], "saved")
-	assert.NotEqual(t, oldRefresh, saved["refresh"], "the rotated refresh token saved")
-	for i := range 2 {
-		r = aisquareGo(t, nil, "", "token", "--store", store)
-		require.Equal(t, 0, r.code, "run %d: stderr: %s", i, r.stderr)
-		assert.Equal(t, fresh+"\n", r.stdout, "run %d", i)
-	}
-	assert.Equal(t, before+1, srv.RefreshRequests(t), "one refresh past the token's life")
-}
-
-// TestTokenWaitsOutATokenAboutToExpire: a token with less than a second
-// left is not printed, since whoever runs it could not use it in time: the
-// command waits it out, and prints the refreshed one.
-func TestTokenWaitsOutATokenAboutToExpire(t *testing.T) {
-	const lifetime = 10 * time.Second
-	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true, AccessLifetime: lifetime})
-	t.Cleanup(srv.Close)
-	// Expiries are whole seconds: just past the start of a second, a pair
-	// issued a lifetime less a second ago holds an access token with a
-	// moment less than a second left.
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
-	access, refresh := srv.IssuePairAt(7, time.Now().Truncate(time.Second).Add(time.Second-lifetime))
-	store := filepath.Join(t.TempDir(), "s", "session.json")
-	r := aisquareGo(t, nil, access+"\n"+refresh, "session", "set", "--store", store, "--api-url", srv.URL)
-	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-
-	r = aisquareGo(t, nil, "", "token", "--store", store)
-	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-	fresh := strings.TrimSuffix(r.stdout, "\n")
-	assert.NotEqual(t, access, fresh, "the token about to expire is not printed")
-	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute))
-	assert.Equal(t, fresh, storeFile(t, store)["access"])
-	assert.Equal(t, http.StatusOK, callMe(t, srv.URL, fresh))
-}
-
-func contains(s, sub string) bool { return sub != "" && strings.Contains(s, sub) }
