@@ -84,6 +84,13 @@ func sdkStore(t *testing.T, baseURL, access, refresh string) string {
 	return path
 }
 
+func mustDefault(t *testing.T) string {
+	t.Helper()
+	path, err := wrapper.DefaultStorePath()
+	require.NoError(t, err)
+	return path
+}
+
 // TestCredentialChainOrder: the first credential of the chain wins, for
 // every pair of sources.
 func TestCredentialChainOrder(t *testing.T) {
@@ -275,11 +282,4 @@ func TestSDKStoreOfAnotherAPI(t *testing.T) {
 	stored, err := wrapper.NewFileStore(mustDefault(t)).Load(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, refresh, stored.RefreshToken, "left as it was")
-}
-
-func mustDefault(t *testing.T) string {
-	t.Helper()
-	path, err := wrapper.DefaultStorePath()
-	require.NoError(t, err)
-	return path
 }

@@ -142,60 +142,6 @@ func TestOptionalAuth(t *testing.T) {
 	assert.Zero(t, d.Requests(api.RefreshPath), "no refresh started")
 }
 
-// TestTokenViewsBySpelling: a token view reached by another spelling, as a
-// server may read it alike, is still a token view: no token, no replay.
-func TestTokenViewsBySpelling(t *testing.T) {
-	withRoutes(t, fullerSpec)
-	srv := wrappertest.NewServer(wrappertest.Options{})
-	t.Cleanup(srv.Close)
-	access, refresh := srv.IssuePair(1)
-	rec := &opRecorder{base: http.DefaultTransport}
-	c, err := New(WithBaseURL(srv.URL), WithTokens(access, refresh), WithHTTPClient(&http.Client{Transport: rec}))
-	require.NoError(t, err)
-	for _, path := range []string{
-		strings.Replace(api.TokenPrefix, "/", "//", 2) + "verify/",
-		strings.ToUpper(api.TokenPrefix + "verify/"),
-		strings.ToUpper(api.RefreshPath),
-		strings.Replace(api.RefreshPath, "/", "///", 3),
-	} {
-		srv.Inject(path, wrappertest.Fault{Status: 401, Body: `{"detail":"x","code":"token_not_valid"}`})
-		resp, err := c.HTTPClient().Post(srv.URL+path, "application/json", strings.NewReader(`{"token":"garbage"}`))
-		require.NoError(t, err)
-		_ = resp.Body.Close()
-		assert.Equal(t, []string{"POST " + path + " auth=false"}, rec.take(), "%s: no token, sent once", path)
-	}
-	assert.Zero(t, srv.Requests(api.RefreshPath), "no refresh")
-}
-
-func (r *opRecorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	seen := r.seen
-	r.seen = nil
-	return seen
-}
-
-// TestPrefixEscapes: a path under the base URL's path that a server may
-// resolve outside it gets no token.
-func TestPrefixEscapes(t *testing.T) {
-	scope := newAuthScope("https://host/prefix")
-	for _, raw := range []string{
-		"https://host/prefix/..;/other/",
-		"https://host/prefix/..%3b/other/",
-		"https://host/prefix/..%5c../other/",
-		"https://host/prefix/a%5c..%5cother/",
-		"https://host/prefix/.;/../other/",
-		"https://host/prefix/%2e%2e/other/",
-	} {
-		u, err := url.Parse(raw)
-		require.NoError(t, err)
-		req := &http.Request{Method: http.MethodGet, URL: u}
-		assert.Equal(t, authNone, scope.auth(req), raw)
-	}
-	u, _ := url.Parse("https://host/prefix/api/v1/me/x.y/")
-	assert.Equal(t, authRequired, scope.auth(&http.Request{Method: http.MethodGet, URL: u}), "a dot inside a segment is fine")
-}
-
 // TestOwnRefreshInEveryEncoding: a refresh of the session's own refresh
 // token, in JSON, a form or a multipart form, and at any refresh view of
 // the spec, is the session's: the server sees one refresh, and the session

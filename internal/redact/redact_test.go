@@ -10,7 +10,12 @@ import (
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
-const jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+func abs(n int) int {
+	if n < 0 {
+		return -(n + 1)
+	}
+	return n
+}
 
 func TestText(t *testing.T) {
 	tests := []struct {
@@ -80,13 +85,6 @@ func FuzzText(f *testing.F) {
 			t.Fatalf("secret %q left in %q", secret, got)
 		}
 	})
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -(n + 1)
-	}
-	return n
 }
 
 // TestAISquareTokens: AISquare's own access tokens, which are not JWTs, are

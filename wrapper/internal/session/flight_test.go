@@ -12,6 +12,27 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TestFlightCarriesTheCallersValues: a refresh runs with the values of the
+// caller that started it, such as its trace, and outlives its cancel.
+func TestFlightCarriesTheCallersValues(t *testing.T) {
+	type key struct{}
+	c := newClock()
+	srv := newServer(c, false)
+	seen := make(chan any, 1)
+	s, _ := newSession(t, srv, srv.pair(), func(cfg *Config) {
+		cfg.Refresh = func(ctx context.Context, r string) (Pair, error) {
+			seen <- ctx.Value(key{})
+			return srv.refresh(ctx, r)
+		}
+	})
+	c.Advance(time.Hour)
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "the caller's trace"))
+	_, err := s.Token(ctx)
+	require.NoError(t, err)
+	cancel()
+	assert.Equal(t, "the caller's trace", <-seen)
+}
+
 // TestAdoptsAStoredPairUnderTheLock: another process refreshed and saved;
 // the session takes its pair instead of spending its own refresh token,
 // and says so in its event.

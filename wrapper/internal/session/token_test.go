@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+func itoa(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
 // TestLifetimeIgnoresIat: SimpleJWT copies the refresh token's iat into
 // refreshed access tokens, so a token's window comes from its exp and the
 // time it was received only.
@@ -103,5 +105,3 @@ func TestSuccessorRemembersEightSpentTokens(t *testing.T) {
 	assert.Len(t, cur.spent, 8)
 	assert.False(t, cur.replacedBy(all[len(all)-1]), "the last one moved on from")
 }
-
-func itoa(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
