@@ -231,7 +231,10 @@ func (c *Client) API() *api.ClientWithResponses { return c.api }
 //     request is sent once more without the token.
 //   - A refresh view of the session's own refresh token, in JSON, a form or
 //     a multipart form, is the session's own refresh: answered as the
-//     server would answer it, with the new pair saved first.
+//     server would answer it, with the new pair saved first. A refresh
+//     request over 64 KiB, or in a charset in which the token's bytes are
+//     not ASCII (UTF-16), is not sent: the session could not tell whose
+//     token it carries.
 //   - SimpleJWT's other views and anonymous operations ([api.AuthNone]) get
 //     no token, however the path is spelled. A path the spec does not list
 //     gets it unless it is under [api.TokenPrefix].

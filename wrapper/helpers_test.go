@@ -318,7 +318,7 @@ func readStoreFile(t *testing.T, path string) map[string]string {
 }
 
 // setSession saves a pair in the token file at path for the API at
-// baseURL, as "aisquare session set --store path" saves a login made
+// baseURL, as "aisquare-go session set --store path" saves a login made
 // elsewhere: through a store of its own, bound to the API.
 func setSession(t *testing.T, path, baseURL, access, refresh string) {
 	t.Helper()

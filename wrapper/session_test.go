@@ -287,8 +287,9 @@ func TestSessionUnreadableExpiry(t *testing.T) {
 	assert.ErrorIs(t, err, wrapper.ErrInvalidToken)
 }
 
-// TestSessionRealClock: without WithClock, timers mark the token stale and
-// expired: a stale token is used while the background refresh runs.
+// TestSessionRealClock: without WithClock, the real clock marks the token
+// stale and expired: a stale token is used while the background refresh
+// runs.
 func TestSessionRealClock(t *testing.T) {
 	srv := wrappertest.NewServer(wrappertest.Options{AccessLifetime: 4 * time.Second})
 	t.Cleanup(srv.Close)
@@ -844,7 +845,7 @@ func TestSessionLockWaitSaysSo(t *testing.T) {
 
 // TestDeadSessionRevivesWithALoginSavedInItsFile: a service whose refresh
 // token was spent elsewhere is dead; a new login saved in its token file,
-// as "aisquare session set" saves one, revives it without a restart, and
+// as "aisquare-go session set" saves one, revives it without a restart, and
 // it sends no refresh for the new pair.
 func TestDeadSessionRevivesWithALoginSavedInItsFile(t *testing.T) {
 	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true})

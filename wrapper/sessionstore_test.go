@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
@@ -91,4 +92,20 @@ func TestSessionFailedSaveInTheSameSecond(t *testing.T) {
 	assert.NotEqual(t, r0, resp.JSON200.Refresh, "the spent pair came back from the store")
 	assert.Equal(t, 2, srv.Requests(wrappertest.RefreshRoute))
 	require.NoError(t, me(t, c, srv))
+}
+
+// TestFailedNewRetriesNothing: New fails when it cannot save the pair
+// WithTokens gave, and leaves no goroutine retrying the save.
+func TestFailedNewRetriesNothing(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv := wrappertest.NewServer(wrappertest.Options{})
+	defer srv.Close()
+	access, refresh := srv.IssuePair(1)
+	var log []string
+	store := &logStore{log: &log, fail: errors.New("disk full")}
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithTokenStore(store))
+	require.Error(t, err)
+	assert.Nil(t, c)
+	assert.Contains(t, err.Error(), "disk full")
+	assertNoSecret(t, err)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -62,6 +63,27 @@ func TestUserAgentOnEveryRequest(t *testing.T) {
 	for i, h := range got {
 		assert.Equal(t, "tool/3 aisquare-go/"+wrapper.Version, h.Get("User-Agent"), "request %d", i)
 	}
+}
+
+// TestRequestWithoutHeaders: a request built by hand without a Header map,
+// which net/http sends, goes with the User-Agent and the token, and is
+// left as it was.
+func TestRequestWithoutHeaders(t *testing.T) {
+	rec := newRecorder(t, http.StatusOK)
+	token := jwtFor(t)
+	c, err := wrapper.New(wrapper.WithBaseURL(rec.URL), wrapper.WithTokens(token, "refresh-token"))
+	require.NoError(t, err)
+	u, err := url.Parse(rec.URL + "/api/v1/me/")
+	require.NoError(t, err)
+	req := &http.Request{Method: http.MethodGet, URL: u}
+	resp, err := c.HTTPClient().Transport.RoundTrip(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Nil(t, req.Header, "the caller's request is unchanged")
+	got := rec.received()
+	require.Len(t, got, 1)
+	assert.Equal(t, "Bearer "+token, got[0].Get("Authorization"))
+	assert.Equal(t, "aisquare-go/"+wrapper.Version, got[0].Get("User-Agent"))
 }
 
 func TestAPISendsTheAccessToken(t *testing.T) {

@@ -76,6 +76,30 @@ func TestAStoredGenerationIsFollowedByTheNextAsAString(t *testing.T) {
 	}
 }
 
+// TestKeysAreReadByTheirExactNames: a value whose keys differ from the
+// store's only by case ("Refresh", "GENERATION", as another program may
+// write them) is read as the save script reads it: those keys are not the
+// store's, and a save under the lease follows the generation it names
+// exactly.
+func TestKeysAreReadByTheirExactNames(t *testing.T) {
+	_, client := startRedis(t)
+	ctx := context.Background()
+	rdb := client()
+	old := pair(time.Now().Add(-time.Hour), "0")
+	data := fmt.Sprintf(`{"access":%q,"refresh":%q,"generation":"41","Refresh":"not-the-stores","GENERATION":"7"}`,
+		old.AccessToken, old.RefreshToken)
+	require.NoError(t, rdb.Set(ctx, "cased", data, 0).Err())
+	s := redisstore.New(client(), "cased")
+	unlock, err := s.Lock(ctx)
+	require.NoError(t, err)
+	defer unlock()
+	tok, err := s.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, old.RefreshToken, tok.RefreshToken)
+	require.NoError(t, s.Save(ctx, pair(time.Now(), "1")), "the script fences on the generation Load read")
+	assert.Equal(t, "42", stored(t, rdb, "cased")["generation"])
+}
+
 func TestNoSaveFollowsTheLastGeneration(t *testing.T) {
 	_, client := startRedis(t)
 	ctx := context.Background()

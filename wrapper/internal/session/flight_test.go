@@ -274,3 +274,114 @@ func TestSaveErrorIsReported(t *testing.T) {
 	assert.ErrorContains(t, ev.Err, "wrapper: saving refreshed tokens: disk full")
 	assert.Equal(t, tok.expiry, ev.Expiry)
 }
+
+// TestSetEndsTheGrace: Set while a flight waits out the grace period for a
+// pair another replica may save: the flight ends, and its callers get the
+// pair Set gave, long before the ten minutes of grace.
+func TestSetEndsTheGrace(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	store := leaseStore{&memStore{}, 5 * time.Minute}
+	given := srv.pair()
+	store.put(given)
+	s, _ := newSession(t, srv, Pair{}, func(cfg *Config) { cfg.Store = store })
+	_, err := srv.refresh(context.Background(), given.Refresh) // the other replica, which never saves
+	require.NoError(t, err)
+	c.Advance(time.Hour)
+	got := make(chan string, 1)
+	go func() {
+		tok, err := s.Token(context.Background())
+		assert.NoError(t, err)
+		if tok != nil {
+			got <- tok.Access
+		}
+	}()
+	require.Eventually(t, func() bool { return srv.calls.Load() == 2 }, 10*time.Second, time.Millisecond, "the session's refresh was rejected")
+	set := srv.pair()
+	require.NoError(t, s.Set(context.Background(), set))
+	select {
+	case access := <-got:
+		assert.Equal(t, set.Access, access)
+	case <-time.After(time.Minute):
+		t.Fatal("the caller still waits out the grace period after Set")
+	}
+}
+
+// TestNoLoginAfterSet: Set while a refresh that the server rejects is in
+// flight: the session takes the pair Set gave, and does not log in.
+func TestNoLoginAfterSet(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	srv.delay = 200 * time.Millisecond
+	given := srv.pair()
+	var logins atomic.Int32
+	s, _ := newSession(t, srv, given, func(cfg *Config) {
+		cfg.Login = func(context.Context) (Pair, error) { logins.Add(1); return srv.pair(), nil }
+	})
+	_, err := srv.refresh(context.Background(), given.Refresh) // spent elsewhere
+	require.NoError(t, err)
+	c.Advance(time.Hour)
+	got := make(chan string, 1)
+	go func() {
+		tok, err := s.Token(context.Background())
+		assert.NoError(t, err)
+		if tok != nil {
+			got <- tok.Access
+		}
+	}()
+	require.Eventually(t, func() bool { return srv.calls.Load() == 2 }, 10*time.Second, time.Millisecond)
+	set := srv.pair()
+	require.NoError(t, s.Set(context.Background(), set))
+	assert.Equal(t, set.Access, <-got)
+	assert.Zero(t, logins.Load(), "Set gave a pair: no login")
+}
+
+// TestAccessOnlyLoginIsNotSaved: a login that gives an access token alone
+// (an API key) is used but not saved: a store holds pairs, and another
+// process could not refresh it.
+func TestAccessOnlyLoginIsNotSaved(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	store := &memStore{}
+	const key = "aisq_Zx9KqP3mN7vB2wR5tY8uI1oL4aS6dF0gH3jK5lQ7e"
+	s, evs := newSession(t, srv, Pair{}, func(cfg *Config) {
+		cfg.Store = store
+		cfg.Login = func(context.Context) (Pair, error) { return Pair{Access: key}, nil }
+	})
+	tok, err := s.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, key, tok.Access)
+	ev := evs.next(t)
+	assert.True(t, ev.Login)
+	assert.NoError(t, ev.Err)
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	assert.Nil(t, store.tok, "nothing saved")
+}
+
+// TestGraceAfterSet: the grace period holds for a session whose pair came
+// from Set, when the stored pair it refreshes instead was spent by another
+// replica that saves what it got late.
+func TestGraceAfterSet(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	store := leaseStore{&memStore{}, 500 * time.Millisecond}
+	s, evs := newSession(t, srv, Pair{}, func(cfg *Config) { cfg.Store = store })
+	p1 := srv.pair()
+	require.NoError(t, s.Set(context.Background(), p1))
+	c.Advance(time.Hour)
+	p2, err := srv.refresh(context.Background(), p1.Refresh) // another replica, which saves
+	require.NoError(t, err)
+	store.put(p2)
+	c.Advance(time.Hour)
+	p3, err := srv.refresh(context.Background(), p2.Refresh) // and again, saving late
+	require.NoError(t, err)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		store.put(p3)
+	}()
+	tok, err := s.Token(context.Background())
+	require.NoError(t, err, "the session died although the pair landed within the grace period")
+	assert.Equal(t, p3.Access, tok.Access)
+	assert.True(t, evs.next(t).Adopted)
+}
