@@ -24,9 +24,11 @@ const userAgent = "aisquare-go/" + Version
 
 // Client talks to the AISquare Studio API. It is safe for concurrent use.
 //
-// A client made with [WithTokens] or [WithTokenStore] holds a session: the
-// requests of [Client.API] and [Client.HTTPClient] to its base URL carry an
-// access token that the client keeps valid by itself, and
+// A client holds a session when it has credentials: [WithTokens],
+// [WithTokenStore] or [WithLogin], or, without them, what [New] finds
+// ($AISQUARE_TOKEN, the SDK's default store, AISquare's CLI session). The
+// requests of [Client.API] and [Client.HTTPClient] to its base URL then
+// carry an access token that the client keeps valid by itself, and
 // [Client.TokenSource] hands it out. Requests elsewhere, and every request
 // of a client without a session, carry no Authorization header.
 type Client struct {
@@ -242,6 +244,14 @@ func (c *Client) API() *api.ClientWithResponses { return c.api }
 // Any other request, such as a download link on another host, is sent
 // untouched: no token, and no refresh on a 401. Every request's URL must be
 // absolute. A request without a User-Agent header gets the client's.
+//
+// A request that needs the token fails, rather than returning a response,
+// when the session has no token to send: the error matches [ErrNoTokens],
+// [ErrInvalidToken] (a refresh token the server refused) or
+// [ErrLoginRequired] (an expired $AISQUARE_TOKEN or AISquare CLI session,
+// or one the server answered 401: that 401 comes back as an [*APIError]).
+// A 401 from a client without a session is returned as a response, as
+// net/http returns it.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
 
 // CredentialSource says where the session's credentials came from:

@@ -64,7 +64,7 @@ type credential struct {
 // is an error matching [ErrStoreMismatch].
 func ambientCredential(baseURL string) (*credential, error) {
 	if tok := strings.TrimSpace(os.Getenv(TokenEnv)); tok != "" {
-		return &credential{source: "$" + TokenEnv, access: tok}, nil
+		return &credential{source: "$" + TokenEnv, access: tok}, checkEnvToken(tok)
 	}
 	if path, err := DefaultStorePath(); err == nil {
 		if data, err := readRegular(path); err == nil && len(bytes.TrimSpace(data)) > 0 {
@@ -80,6 +80,28 @@ func ambientCredential(baseURL string) (*credential, error) {
 		home = filepath.Join(dir, ".aisquare")
 	}
 	return readCLICredentials(filepath.Join(home, "credentials"), baseURL)
+}
+
+// cliMismatchError is the error for a session of AISquare's CLI recorded
+// for another API than the client's.
+type cliMismatchError struct{ msg string }
+
+func (e cliMismatchError) Error() string { return e.msg }
+
+// Is makes the error match [ErrStoreMismatch].
+func (cliMismatchError) Is(target error) bool { return target == ErrStoreMismatch }
+
+// checkEnvToken fails for a $AISQUARE_TOKEN that cannot be an access
+// token: one with white space or a control character inside (two values,
+// or a line break pasted in), or SimpleJWT's refresh token.
+func checkEnvToken(tok string) error {
+	if strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return fmt.Errorf("wrapper: $%s holds white space or a control character: it takes one access token", TokenEnv)
+	}
+	if c, err := claims.Parse(tok); err == nil && c.Type == "refresh" {
+		return fmt.Errorf("wrapper: $%s holds a refresh token: it takes an access token", TokenEnv)
+	}
+	return nil
 }
 
 // DefaultStorePath is the SDK's own session store, where the aisquare-go
@@ -122,9 +144,10 @@ func readCLICredentials(path, baseURL string) (*credential, error) {
 		return nil, nil // AISquare's own CLI reads a session without its API as none
 	}
 	if !newAuthScope(strings.TrimRight(file.APIURL, "/")).sameAPI(newAuthScope(baseURL)) {
-		return nil, fmt.Errorf("%w: you are signed in to %s (%s) but this client targets %s: "+
-			`run "aisquare login" for it, or choose its API with WithBaseURL or $%s`,
-			ErrStoreMismatch, shownBaseURL(file.APIURL), path, shownBaseURL(baseURL), APIURLEnv)
+		return nil, cliMismatchError{fmt.Sprintf("wrapper: AISquare's credentials file %s is for another API: "+
+			`you are signed in to %s but this client targets %s: run "aisquare login" for it, `+
+			"or choose its API with WithBaseURL or $%s; WithoutAmbientCredentials turns the search for credentials off",
+			path, shownBaseURL(file.APIURL), shownBaseURL(baseURL), APIURLEnv)}
 	}
 	c := &credential{source: path, access: strings.TrimSpace(file.Token)}
 	if file.ExpiresAt != "" {

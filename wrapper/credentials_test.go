@@ -226,6 +226,8 @@ func TestCLICredentialsFile(t *testing.T) {
 		assert.Nil(t, c)
 		assert.Contains(t, err.Error(), "https://stg-api.aisquare.studio")
 		assert.Contains(t, err.Error(), srv.URL)
+		assert.Contains(t, err.Error(), "AISquare's credentials file")
+		assert.Contains(t, err.Error(), "WithoutAmbientCredentials", "a program that signs in by itself can turn the search off")
 		assert.NotContains(t, err.Error(), token)
 	})
 
@@ -346,4 +348,34 @@ func TestWithLoginAfterTheEnvironmentsTokenIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/api/v1/me/ Bearer " + old, "/api/v1/me/ Bearer " + fresh}, srv.requests())
 	assert.Equal(t, int32(1), logins.Load())
+}
+
+// TestTokenFromTheEnvironmentIsChecked: a $AISQUARE_TOKEN that cannot be an
+// access token fails New with what is wrong, before anything is sent, and
+// without the value.
+func TestTokenFromTheEnvironmentIsChecked(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{})
+	t.Cleanup(srv.Close)
+	access, refresh := srv.IssuePair(1)
+	for value, want := range map[string]string{
+		"aisq_first aisq_second": "white space or a control character",
+		access + "\n" + access:   "white space or a control character",
+		"aisq_x\x7fy":            "white space or a control character",
+		refresh:                  "holds a refresh token",
+	} {
+		t.Setenv(wrapper.TokenEnv, value)
+		_, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "$AISQUARE_TOKEN")
+		assert.Contains(t, err.Error(), want)
+		assert.NotContains(t, err.Error(), refresh)
+		assert.NotContains(t, err.Error(), access)
+	}
+	t.Setenv(wrapper.TokenEnv, "  "+access+"\n")
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err, "white space around it is trimmed")
+	got, err := c.AccessToken(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, access, got)
+	assert.Zero(t, srv.Requests(wrappertest.MeRoute)+srv.Requests(wrappertest.RefreshRoute))
 }

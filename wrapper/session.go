@@ -19,10 +19,25 @@ import (
 // session received it, half of what it had left is the margin.
 const DefaultRefreshMargin = time.Minute
 
-// ErrNoTokens is returned by a session that has no refresh token: a client
-// made with neither [WithTokens] nor a [TokenStore] that holds tokens, before
-// [Client.SetTokens] is called.
+// ErrNoTokens is returned when there is no token to send: by a session
+// whose [TokenStore] holds none yet, until [Client.SetTokens] gives it a
+// pair; and, with a message of its own, by a client made without a session
+// (no [WithTokens], [WithTokenStore] or [WithLogin], and no sign-in found:
+// see [New]), to which SetTokens cannot give one.
 var ErrNoTokens = errors.New("wrapper: no tokens: log in and call SetTokens")
+
+// errNoSession is [ErrNoTokens] for a client made without a session, to
+// which SetTokens cannot give one.
+var errNoSession error = noSession{}
+
+type noSession struct{}
+
+func (noSession) Error() string {
+	return "wrapper: no tokens: this client was made without a session (no WithTokens, WithTokenStore or WithLogin, " +
+		`and no sign-in found: "aisquare login", $AISQUARE_TOKEN): make the client with one of them`
+}
+
+func (noSession) Is(target error) bool { return target == ErrNoTokens }
 
 // startSession starts c's session with the tokens and store of cfg, or the
 // credential found in the environment.
@@ -99,7 +114,7 @@ func (c *Client) token(ctx context.Context) (*session.Token, error) {
 // returns [ErrNoTokens].
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	if c.session == nil {
-		return "", ErrNoTokens
+		return "", errNoSession
 	}
 	t, err := c.token(ctx)
 	if err != nil {
@@ -118,7 +133,7 @@ type tokenSource struct{ c *Client }
 
 func (ts tokenSource) Token() (*oauth2.Token, error) {
 	if ts.c.session == nil {
-		return nil, ErrNoTokens
+		return nil, errNoSession
 	}
 	t, err := ts.c.token(context.Background())
 	if err != nil {
@@ -133,10 +148,10 @@ func (ts tokenSource) Token() (*oauth2.Token, error) {
 // and its waiting callers get the tokens set here. If the save fails,
 // SetTokens returns the error, and the session uses the tokens all the same
 // and keeps trying to save them. A client made without a session has none to
-// set, and returns [ErrNoTokens].
+// set: SetTokens returns an error matching [ErrNoTokens] that says so.
 func (c *Client) SetTokens(ctx context.Context, access, refresh string) error {
 	if c.session == nil {
-		return ErrNoTokens
+		return errNoSession
 	}
 	if strings.TrimSpace(refresh) == "" {
 		return fmt.Errorf("wrapper: SetTokens: %w", ErrEmptyToken)

@@ -3,6 +3,7 @@ package wrapper_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -1006,7 +1007,10 @@ func TestNoSession(t *testing.T) {
 	assert.Equal(t, []string{"", ""}, auth)
 	_, err = c.TokenSource().Token()
 	assert.ErrorIs(t, err, wrapper.ErrNoTokens)
-	assert.ErrorIs(t, c.SetTokens(context.Background(), "a", "r"), wrapper.ErrNoTokens)
+	err = c.SetTokens(context.Background(), "a", "r")
+	assert.ErrorIs(t, err, wrapper.ErrNoTokens)
+	assert.Contains(t, err.Error(), "made without a session", "not advice to call SetTokens, which just failed")
+	assert.NotContains(t, err.Error(), "call SetTokens")
 }
 
 // TestWithLoginOnceForAllCallers: 30 callers on a session with no tokens:
@@ -1055,7 +1059,8 @@ func TestWithLoginWrongPassword(t *testing.T) {
 	srv := simplejwt.Start(t, simplejwt.Options{})
 	var logins atomic.Int32
 	var c *wrapper.Client
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithLogin(func(ctx context.Context) (string, string, error) {
+	rec, withLogger := newLogRecorder(slog.LevelInfo)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), withLogger, wrapper.WithLogin(func(ctx context.Context) (string, string, error) {
 		logins.Add(1)
 		return signIn(ctx, c, "alice", "not-alices-password-42")
 	}))
@@ -1067,6 +1072,10 @@ func TestWithLoginWrongPassword(t *testing.T) {
 		assert.NotContains(t, err.Error(), "not-alices-password-42")
 	}
 	assert.Equal(t, int32(1), logins.Load())
+	failed := rec.records("login failed")
+	require.Len(t, failed, 1, "the login is logged as a login: %s", rec.String())
+	assert.Equal(t, slog.LevelWarn, failed[0].Level)
+	assert.Empty(t, rec.records("refresh"), "no refresh was tried")
 }
 
 func TestSessionNeverLeaksTokens(t *testing.T) {
@@ -1104,4 +1113,42 @@ func TestSessionNeverLeaksTokens(t *testing.T) {
 		}
 	}
 	assert.Contains(t, texts[0], srv.URL, "the description is still useful")
+}
+
+// TestRefreshBodiesPrintNoToken: the generated types of a refresh's bodies,
+// as RefreshToken and c.API() return them, print no token with any verb nor
+// in a log record, and still carry the tokens in JSON.
+func TestRefreshBodiesPrintNoToken(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true})
+	t.Cleanup(srv.Close)
+	c := plain(t, srv)
+	_, refresh := srv.IssuePair(1)
+	got, err := c.RefreshToken(context.Background(), refresh)
+	require.NoError(t, err)
+	require.NotEmpty(t, got.Refresh, "rotated")
+	_, second := srv.IssuePair(1)
+	resp, err := c.API().RefreshCreateWithResponse(context.Background(), apiRefreshBody(second))
+	require.NoError(t, err)
+	require.NotNil(t, resp.JSON200)
+	secrets := []string{refresh, second, got.Access, got.Refresh, resp.JSON200.Access, resp.JSON200.Refresh}
+
+	var logged bytes.Buffer
+	for _, h := range []slog.Handler{slog.NewJSONHandler(&logged, nil), slog.NewTextHandler(&logged, nil)} {
+		slog.New(h).Info("refresh", "answer", got, "request", apiRefreshBody(second), "response", resp, "body", *resp.JSON200)
+	}
+	texts := []string{logged.String()}
+	for _, v := range []any{got, *got, apiRefreshBody(second), resp, *resp} {
+		texts = append(texts, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%s", v))
+	}
+	for _, text := range texts {
+		for _, secret := range secrets {
+			assert.NotContains(t, text, secret)
+		}
+	}
+	assert.Contains(t, fmt.Sprint(got), "[REDACTED]")
+	assert.Contains(t, fmt.Sprint(resp), "200 OK", "the status is still shown")
+
+	data, err := json.Marshal(got)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), got.Access, "JSON carries the tokens")
 }

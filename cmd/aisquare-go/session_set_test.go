@@ -100,6 +100,7 @@ func TestSessionSetRefusesWhatCannotBeRight(t *testing.T) {
 	access, refresh := srv.Pair(t)
 	access2, _ := srv.Pair(t)
 	_, refresh2 := srv.Pair(t)
+	oldAccess, oldRefresh := srv.PairIssuedAgo(t, 400*24*time.Hour)
 	_, wrongPassword := login(t, srv.URL, `{"username":"alice","password":"wrong"}`)
 	require.JSONEq(t, `{"detail":"No active account found with the given credentials"}`, wrongPassword)
 	_, noFields := login(t, srv.URL, `{}`)
@@ -135,6 +136,8 @@ func TestSessionSetRefusesWhatCannotBeRight(t *testing.T) {
 				"password: This field is required.; username: This field is required.; log in again"},
 		{"a JSON object of something else", `{"theme":"dark"}`, 2, `no tokens on standard input: the JSON object has no "access" and "refresh"`},
 		{"white space only", " \n\t\n", 2, "nothing on standard input"},
+		{"a refresh token that expired", oldAccess + "\n" + oldRefresh, 2,
+			"the second line is a refresh token that expired at "},
 	}
 	dir := t.TempDir()
 	existing := filepath.Join(dir, "existing", "session.json")
@@ -155,7 +158,7 @@ func TestSessionSetRefusesWhatCannotBeRight(t *testing.T) {
 				assert.Empty(t, res.stdout)
 				assert.Equal(t, 1, strings.Count(res.stderr, "\n"), "one line: %q", res.stderr)
 				assert.Contains(t, res.stderr, "aisquare-go session set: "+tc.stderr)
-				for _, secret := range []string{access, refresh, access2, refresh2, access[:20], refresh[30:]} {
+				for _, secret := range []string{access, refresh, access2, refresh2, access[:20], refresh[30:], oldAccess, oldRefresh} {
 					assert.NotContains(t, res.stderr, secret)
 				}
 				assert.NotContains(t, res.stderr, "\a")

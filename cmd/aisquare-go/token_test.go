@@ -68,16 +68,23 @@ func TestTokenOfAISquareCLI(t *testing.T) {
 	t.Cleanup(srv.Close)
 	const token = "aisq_cli-session"
 	other := cliHome(t, map[string]string{"iam_api_url": "https://stg-api.aisquare.studio", "iam_token": token})
-	r := aisquareGo(t, []string{"AISQUARE_HOME=" + other}, "", "token", "--api-url", srv.URL)
-	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "https://stg-api.aisquare.studio")
-	assert.Contains(t, r.stderr, srv.URL)
-	assert.NotContains(t, r.stderr, token)
-	assert.Empty(t, r.stdout)
+	for _, args := range [][]string{{"token", "--api-url", srv.URL}, {"session", "show", "--api-url", srv.URL}} {
+		r := aisquareGo(t, []string{"AISQUARE_HOME=" + other}, "", args...)
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "https://stg-api.aisquare.studio")
+		assert.Contains(t, r.stderr, srv.URL)
+		assert.Contains(t, r.stderr, `AISquare's credentials file`)
+		assert.Contains(t, r.stderr, `run "aisquare login" for it, or choose its API with --api-url or $AISQUARE_API_URL`)
+		for _, wrong := range []string{"WithBaseURL", "WithoutAmbientCredentials", "session clear", "--store", "token store"} {
+			assert.NotContains(t, r.stderr, wrong, "advice for Go code or for the session store")
+		}
+		assert.NotContains(t, r.stderr, token)
+		assert.Empty(t, r.stdout)
+	}
 
 	expired := cliHome(t, map[string]string{"iam_api_url": srv.URL, "iam_token": token,
 		"iam_token_expires_at": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)})
-	r = aisquareGo(t, []string{"AISQUARE_HOME=" + expired}, "", "token", "--api-url", srv.URL)
+	r := aisquareGo(t, []string{"AISQUARE_HOME=" + expired}, "", "token", "--api-url", srv.URL)
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, `run "aisquare login"`)
 	assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line")
