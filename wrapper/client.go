@@ -231,12 +231,14 @@ func (c *Client) API() *api.ClientWithResponses { return c.api }
 //     and never waits for, nor starts, a refresh. A 401 "token_not_valid"
 //     for it means the server refused the token before the view ran: the
 //     request is sent once more without the token.
-//   - A refresh view of the session's own refresh token, in JSON, a form or
-//     a multipart form, is the session's own refresh: answered as the
-//     server would answer it, with the new pair saved first. A refresh
-//     request over 64 KiB, or in a charset in which the token's bytes are
-//     not ASCII (UTF-16), is not sent: the session could not tell whose
-//     token it carries.
+//   - A request to a refresh view whose body carries the session's own
+//     refresh token, in any form the view may read (JSON, a form, a
+//     multipart form, whatever the content type says), is the session's
+//     own refresh: answered as the server would answer it, with the new
+//     pair saved first. A refresh request over 64 KiB, or whose body is
+//     not UTF-8 text (UTF-16, say), is not sent: the session could not
+//     tell whose token it carries; nor is one that carries the token to a
+//     refresh view away from the base URL.
 //   - SimpleJWT's other views and anonymous operations ([api.AuthNone]) get
 //     no token, however the path is spelled. A path the spec does not list
 //     gets it unless it is under [api.TokenPrefix].
@@ -295,7 +297,9 @@ func (c *Client) LogValue() slog.Value {
 
 // RefreshToken exchanges a refresh token for a new access token. The result's
 // Refresh is non-empty only when the server rotated the refresh token; the
-// old one is then spent, so store the new one.
+// old one is then spent, so store the new one. The session's own refresh
+// token is refreshed by the session, which then holds the new pair: sent
+// behind its back, it would leave the session holding a spent token.
 //
 // An empty token fails with [ErrEmptyToken] before any request. A rejected
 // token fails with an error matching [ErrInvalidToken]. A request whose
@@ -304,6 +308,13 @@ func (c *Client) LogValue() slog.Value {
 // resolve, no connection, a failed TLS handshake or certificate check, a
 // context done before the request was written) does not.
 func (c *Client) RefreshToken(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
+	if c.session != nil {
+		if own := c.session.Refresh(); own != "" && sameToken(refresh, own) {
+			if ans, ok, err := ownRefresh(ctx, c.session, own); ok {
+				return ans, err // reported as the session's refresh
+			}
+		}
+	}
 	if c.log == nil {
 		return c.refresh(ctx, refresh)
 	}

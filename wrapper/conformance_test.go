@@ -1,16 +1,12 @@
 package wrapper_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -350,111 +346,4 @@ func TestSessionFailedSaveAgainstSimpleJWT(t *testing.T) {
 	require.NotNil(t, resp.JSON200, "status %d: %s", resp.StatusCode(), resp.Body)
 	assert.Equal(t, resp.JSON200.Refresh, store.load().RefreshToken)
 	require.NoError(t, meCtx(ctx, c, srv.URL))
-}
-
-// TestOwnRefreshInEveryEncodingAgainstSimpleJWT: a refresh of the
-// session's own refresh token, in every body Django REST Framework reads as
-// one, is the session's: with rotation and blacklist, the server sees one
-// refresh, and the session is still alive after it. Each body was first
-// sent to the server as it is, which took the token in it.
-func TestOwnRefreshInEveryEncodingAgainstSimpleJWT(t *testing.T) {
-	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true})
-	const form, boundary = "application/x-www-form-urlencoded", "multipart/form-data; boundary=B"
-	part := func(header, value string) string {
-		return "--B\r\nContent-Disposition: form-data; name=\"refresh\"\r\n" + header + "\r\n" + value + "\r\n--B--\r\n"
-	}
-	for _, tc := range []struct {
-		name, contentType string
-		body              func(refresh string) string
-	}{
-		{"form", form, func(r string) string { return url.Values{"refresh": {r}}.Encode() }},
-		{"form, the last of two values", form, func(r string) string { return "refresh=x&refresh=" + r }},
-		{"form, percent-encoded", form, func(r string) string { return "refresh=%" + strings.ToUpper(hex.EncodeToString([]byte(r[:1]))) + r[1:] }},
-		{"JSON, the last of a repeated key", "application/json", func(r string) string { return `{"refresh":"x","refresh":"` + r + `"}` }},
-		{"JSON, escaped, among separators Python strips", "application/json",
-			func(r string) string {
-				return `{"refresh":"\u001c\u00a0\u` + fmt.Sprintf("%04x", r[0]) + r[1:] + `\u001f"}`
-			}},
-		{"multipart", boundary, func(r string) string { return part("", r) }},
-		{"multipart, in base64", boundary,
-			func(r string) string {
-				return part("Content-Transfer-Encoding: base64\r\n", base64.StdEncoding.EncodeToString([]byte(r)))
-			}},
-		{"multipart, without its closing boundary", boundary,
-			func(r string) string {
-				return "--B\r\nContent-Disposition: form-data; name=\"refresh\"\r\n\r\n" + r + "\r\n--B"
-			}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			access, refresh := srv.Pair(t)
-			c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithoutAmbientCredentials())
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = c.Close() })
-			before := srv.RefreshRequests(t)
-
-			resp, err := c.HTTPClient().Post(srv.URL+api.RefreshPath, tc.contentType, strings.NewReader(tc.body(refresh)))
-			require.NoError(t, err)
-			var ans api.TokenRefresh
-			require.NoError(t, json.NewDecoder(resp.Body).Decode(&ans))
-			_ = resp.Body.Close()
-			require.Equal(t, http.StatusOK, resp.StatusCode)
-			assert.Equal(t, before+1, srv.RefreshRequests(t), "one refresh: the session's")
-
-			// The session holds the rotated pair, and its next refresh works.
-			got, err := c.AccessToken(context.Background())
-			require.NoError(t, err)
-			assert.Equal(t, ans.Access, got, "the session holds the pair it answered with")
-			next, err := c.API().RefreshCreateWithResponse(context.Background(), api.TokenRefreshRequest{Refresh: ans.Refresh})
-			require.NoError(t, err)
-			require.Equal(t, http.StatusOK, next.StatusCode(), "the session died: %s", next.Body)
-			assert.Equal(t, before+2, srv.RefreshRequests(t))
-			require.NoError(t, meCtx(context.Background(), c, srv.URL))
-
-			// The spent token goes to the server as it is, which refuses it.
-			resp, err = c.HTTPClient().Post(srv.URL+api.RefreshPath, tc.contentType, strings.NewReader(tc.body(refresh)))
-			require.NoError(t, err)
-			_ = resp.Body.Close()
-			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "blacklisted")
-		})
-	}
-}
-
-// TestUnreadableRefreshBodiesAreNotSent: a refresh request whose body the
-// session cannot read for the token it carries (UTF-16, which Django REST
-// Framework decodes; over 64 KiB) is not sent: the caller gets an error
-// that says why, and the session keeps its token.
-func TestUnreadableRefreshBodiesAreNotSent(t *testing.T) {
-	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true})
-	access, refresh := srv.Pair(t)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithoutAmbientCredentials())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
-	before := srv.RefreshRequests(t)
-
-	utf16 := []byte{0xff, 0xfe}
-	for _, b := range []byte(`{"refresh":"` + refresh + `"}`) {
-		utf16 = append(utf16, b, 0)
-	}
-	_, err = c.HTTPClient().Post(srv.URL+api.RefreshPath, "application/json; charset=utf-16", bytes.NewReader(utf16))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `charset "utf-16"`)
-	assert.NotContains(t, err.Error(), refresh)
-
-	padded := `{"refresh":"` + refresh + `"` + strings.Repeat(" ", 64<<10) + `}`
-	_, err = c.HTTPClient().Post(srv.URL+api.RefreshPath, "application/json", strings.NewReader(padded))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "over 64 KiB")
-	assert.Equal(t, before, srv.RefreshRequests(t), "neither reached the server")
-
-	// A refresh of another token goes to the server as it is.
-	_, other := srv.Pair(t)
-	resp, err := c.HTTPClient().Post(srv.URL+api.RefreshPath, "application/x-www-form-urlencoded",
-		strings.NewReader(url.Values{"refresh": {other}}.Encode()))
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, before+1, srv.RefreshRequests(t))
-	next, err := c.API().RefreshCreateWithResponse(context.Background(), api.TokenRefreshRequest{Refresh: refresh})
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, next.StatusCode(), "the session's token was never spent: %s", next.Body)
 }

@@ -132,12 +132,17 @@ func readCLICredentials(path, baseURL string) (*credential, error) {
 	case !strings.HasPrefix(strings.TrimSpace(string(data)), "{"):
 		return nil, nil // a legacy api_key
 	}
-	var file struct {
-		APIURL    string `json:"iam_api_url"`
-		Token     string `json:"iam_token"`
-		ExpiresAt string `json:"iam_token_expires_at"`
+	// Its keys by their exact names, as AISquare's CLI reads them
+	// (encoding/json would take "IAM_API_URL" for iam_api_url too).
+	var fields map[string]json.RawMessage
+	var file struct{ APIURL, Token, ExpiresAt string }
+	err = json.Unmarshal(data, &fields)
+	for key, v := range map[string]*string{"iam_api_url": &file.APIURL, "iam_token": &file.Token, "iam_token_expires_at": &file.ExpiresAt} {
+		if raw, ok := fields[key]; ok && err == nil {
+			err = json.Unmarshal(raw, v)
+		}
 	}
-	if err := json.Unmarshal(data, &file); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("wrapper: AISquare's credentials file %s is not a JSON object of strings", path)
 	}
 	if strings.TrimSpace(file.Token) == "" || strings.TrimSpace(file.APIURL) == "" {

@@ -274,6 +274,17 @@ func TestCLICredentialsFile(t *testing.T) {
 		assert.Equal(t, "/api/v1/me/ ", srv.requests()[n], "no bearer")
 	})
 
+	t.Run("keys by their exact names", func(t *testing.T) {
+		home := t.TempDir()
+		data := `{"iam_api_url": "https://stg-api.aisquare.studio", "iam_token": "` + token + `", "IAM_API_URL": "` + srv.URL + `"}`
+		require.NoError(t, os.WriteFile(filepath.Join(home, "credentials"), []byte(data), 0o600))
+		t.Setenv(wrapper.HomeEnv, home)
+		n := len(srv.requests())
+		_, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+		require.ErrorIs(t, err, wrapper.ErrStoreMismatch, "iam_api_url, as AISquare's CLI reads it, names another API")
+		assert.Len(t, srv.requests(), n)
+	})
+
 	t.Run("over 1 MiB", func(t *testing.T) {
 		home := t.TempDir()
 		path := filepath.Join(home, "credentials")

@@ -234,7 +234,8 @@ func WithClock(now func() time.Time) Option {
 // store, and goes on; a login that fails is returned to them, wrapped, and
 // tried again no sooner than a failed refresh would be. The requests that
 // login makes with ctx through the client itself go without the session's
-// token. A client with WithLogin has a session even without [WithTokens] or
+// token, and [Client.AccessToken] with ctx fails at once, since the session
+// waits for login. A client with WithLogin has a session even without [WithTokens] or
 // a store. login must not be nil.
 func WithLogin(login func(ctx context.Context) (access, refresh string, err error)) Option {
 	return func(c *config) error {

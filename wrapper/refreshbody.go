@@ -2,61 +2,64 @@ package wrapper
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
 	"mime/quotedprintable"
 	"net/http"
-	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/aisquare-studio/aisquare-go/api"
+	"github.com/aisquare-studio/aisquare-go/internal/redact"
 	"github.com/aisquare-studio/aisquare-go/wrapper/internal/session"
 )
 
 // maxRefreshBody is the longest refresh request body the session reads to
-// find out whose refresh token it carries. A refresh request is a few
-// hundred bytes; a longer body is not sent, since the session could not
-// tell whether it spends the session's token.
+// find out whether it carries the session's refresh token. A refresh
+// request is a few hundred bytes; a longer body is not sent, since the
+// session could not tell whether it spends the session's token.
 const maxRefreshBody = 64 << 10
 
-// serveRefresh sends a request to a refresh endpoint. If it carries the
-// session's own refresh token, in any encoding the endpoint parses, the
-// session serves it: spending that token behind the session's back would
-// leave the session holding a spent token. The session's refresh (shared
-// with one in flight, saved before use) is then answered as the server
-// would answer it. A body the session cannot read is not sent. out may be
-// modified.
-func (t *transport) serveRefresh(out *http.Request) (*http.Response, error) {
-	if out.Method != http.MethodPost || out.Body == nil || out.Body == http.NoBody {
+// serveRefresh sends out, a POST to a refresh view: of the client's API if
+// ours, else elsewhere. If its body carries the session's refresh token, in
+// any form the view may read it in, the session serves it: spending the
+// token behind the session's back would leave the session holding a spent
+// token. The session's refresh (shared with one in flight, saved before
+// use) is then answered as the server would answer it; a request elsewhere
+// that carries the token is not sent. So is a body the session cannot
+// read. out may be modified.
+func (t *transport) serveRefresh(out *http.Request, ours bool) (*http.Response, error) {
+	own := t.s.Refresh()
+	if own == "" || out.Body == nil || out.Body == http.NoBody {
 		return t.next.RoundTrip(out)
 	}
 	data, err := io.ReadAll(io.LimitReader(out.Body, maxRefreshBody+1))
 	closeBody(out)
+	where := redact.URL(out.URL)
 	if err != nil {
-		return nil, fmt.Errorf("wrapper: reading refresh request body: %w", err)
+		return nil, fmt.Errorf("wrapper: reading the body of a refresh request to %s: %w", where, err)
 	}
 	if len(data) > maxRefreshBody {
 		return nil, fmt.Errorf("wrapper: refresh request to %s not sent: its body is over %d KiB, "+
-			"too long to tell whether it spends the session's refresh token", out.URL.Path, maxRefreshBody>>10)
+			"too long to tell whether it spends the session's refresh token", where, maxRefreshBody>>10)
 	}
-	candidates, err := refreshTokensIn(out.Header.Get("Content-Type"), data)
-	if err != nil {
-		return nil, fmt.Errorf("wrapper: refresh request to %s not sent: %w", out.URL.Path, err)
-	}
-	if own := t.s.Refresh(); own != "" && bytes.Contains(data, []byte(own)) {
-		candidates = append(candidates, own) // in a body the server may parse as this parser does not
-	}
-	for _, refresh := range candidates {
-		next, rotated, ok, err := t.s.RefreshNow(out.Context(), refresh)
-		if ok {
-			return refreshAnswer(out, next, rotated, err)
+	carries, err := carriesToken(out.Header, data, own)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("wrapper: refresh request to %s not sent: %w", where, err)
+	case carries && !ours:
+		return nil, fmt.Errorf("wrapper: refresh request to %s not sent: it carries the session's refresh token, "+
+			"and only the client's API may have it", where)
+	case carries:
+		if ans, ok, err := ownRefresh(out.Context(), t.s, own); ok {
+			return refreshAnswer(out, ans, err)
 		}
 	}
 	out = out.Clone(out.Context())
@@ -65,31 +68,87 @@ func (t *transport) serveRefresh(out *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(out)
 }
 
-// refreshTokensIn returns every refresh token a refresh request's body
-// carries, as Django REST Framework parses JSON, form and multipart bodies:
-// a field named exactly "refresh", each of its values, trimmed as a
-// serializer's CharField trims; a multipart field in base64 decoded. It
-// fails for a charset in which a token's bytes are not ASCII.
-func refreshTokensIn(contentType string, body []byte) ([]string, error) {
-	mediaType, params, _ := mime.ParseMediaType(contentType)
-	if cs := strings.ToLower(params["charset"]); !asciiCompatible[cs] {
-		return nil, fmt.Errorf("its charset %q cannot be read for the refresh token; send UTF-8", cs)
+// ownRefresh serves a refresh of the session's refresh token own: by the
+// flight in progress, or a new one. ok is false if own is no longer the
+// session's.
+func ownRefresh(ctx context.Context, s *session.Session, own string) (ans *api.TokenRefresh, ok bool, err error) {
+	next, rotated, ok, err := s.RefreshNow(ctx, own)
+	if !ok || err != nil {
+		return nil, ok, err
 	}
-	var values []string
-	switch mediaType {
-	case "application/x-www-form-urlencoded":
-		form, _ := url.ParseQuery(string(body)) // a malformed pair is skipped, as Django finds no refresh in it
-		values = form["refresh"]
-	case "multipart/form-data":
-		values = multipartValues(body, params["boundary"])
-	default:
-		values = jsonValues(body)
+	ans = &api.TokenRefresh{Access: next.Access}
+	if rotated {
+		ans.Refresh = next.Refresh()
 	}
-	for i, v := range values {
-		values[i] = strings.TrimFunc(v, pythonSpace)
-	}
-	return values, nil
+	return ans, true, nil
 }
+
+// sameToken reports whether a refresh token given by a caller is own as
+// SimpleJWT reads it: the same header and payload, which the signature
+// covers, whatever the spelling of the signature (PyJWT decodes base64
+// leniently).
+func sameToken(given, own string) bool {
+	given = strings.TrimFunc(given, pythonSpace)
+	return given == own || own != "" && strings.HasPrefix(given, signedPart(own))
+}
+
+// signedPart is a JWT's header and payload with the dot after them: the
+// text no two tokens share. A token that is no JWT is all of it.
+func signedPart(token string) string {
+	if i := strings.LastIndexByte(token, '.'); i > 0 {
+		return token[:i+1]
+	}
+	return token
+}
+
+// carriesToken reports whether body, with the request's headers h, carries
+// the refresh token own in any form Django REST Framework's parsers may
+// read it in, whatever the content type says: the text itself, or
+// percent-decoded (a form), a JSON string, a multipart part, in base64 or
+// quoted-printable too. Reading more forms than the server does costs
+// nothing: only the session's own token is looked for. It fails for a body
+// that is not ASCII or UTF-8 text, or a charset in which a token's bytes
+// are not ASCII (UTF-16): there, the token would not be found.
+func carriesToken(h http.Header, body []byte, own string) (bool, error) {
+	var contentTypes []string
+	for k, v := range h {
+		if strings.EqualFold(k, "Content-Type") {
+			contentTypes = append(contentTypes, v...)
+		}
+	}
+	ct := strings.Join(contentTypes, ";")
+	for _, m := range charsetParam.FindAllStringSubmatch(ct, -1) {
+		if cs := strings.ToLower(m[1]); !asciiCompatible[cs] {
+			return false, fmt.Errorf("its charset %q cannot be read for the refresh token; send UTF-8", cs)
+		}
+	}
+	if bytes.IndexByte(body, 0) >= 0 || !utf8.Valid(body) {
+		return false, errors.New("its body is not UTF-8 text, which the session can read for the refresh token; send UTF-8")
+	}
+	key := []byte(signedPart(own))
+	found := func(view []byte) bool { return bytes.Contains(view, key) }
+	if found(body) || found(percentDecoded(body)) || found(jsonStrings(body)) {
+		return true, nil
+	}
+	for _, b := range boundaries(ct, body) {
+		for _, part := range bytes.Split(body, append([]byte("--"), b...)) {
+			_, content, ok := bytes.Cut(part, []byte("\r\n\r\n"))
+			if !ok {
+				_, content, _ = bytes.Cut(part, []byte("\n\n"))
+			}
+			qp, _ := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(content)))
+			if found(base64Decoded(content)) || found(qp) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+var (
+	charsetParam  = regexp.MustCompile(`(?i)charset\s*=\s*"?([^";,\s]*)`)
+	boundaryParam = regexp.MustCompile(`(?i)boundary\s*=\s*"?([^";,]*)`)
+)
 
 // asciiCompatible names the charsets in which a refresh token, which is
 // ASCII, has the same bytes as in UTF-8.
@@ -98,78 +157,91 @@ var asciiCompatible = map[string]bool{
 	"iso-8859-1": true, "latin-1": true, "latin1": true,
 }
 
-// pythonSpace reports whether Python's str.strip removes r: Unicode's white
-// space and the ASCII separators U+001C to U+001F.
+// pythonSpace reports whether Python's str.strip, which a serializer's
+// CharField applies, removes r: Unicode's white space and the ASCII
+// separators U+001C to U+001F.
 func pythonSpace(r rune) bool { return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f }
 
-// jsonValues returns the values of every "refresh" key of a JSON object, by
-// exact name (encoding/json matches names case-insensitively, Python does
-// not), a repeated key included.
-func jsonValues(body []byte) []string {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+// percentDecoded decodes %XX in body, '+' as a space, leaving what is no
+// escape as it is, as Python's unquote_plus does.
+func percentDecoded(body []byte) []byte {
+	if !bytes.ContainsAny(body, "%+") {
 		return nil
 	}
-	var values []string
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
-			break
-		}
-		var value json.RawMessage
-		if dec.Decode(&value) != nil {
-			break
-		}
-		var s string
-		if key == "refresh" && json.Unmarshal(value, &s) == nil {
-			values = append(values, s)
+	out := make([]byte, 0, len(body))
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '+':
+			out = append(out, ' ')
+		case c == '%' && i+2 < len(body) && isHex(body[i+1]) && isHex(body[i+2]):
+			n, _ := strconv.ParseUint(string(body[i+1:i+3]), 16, 8)
+			out, i = append(out, byte(n)), i+2
+		default:
+			out = append(out, c)
 		}
 	}
-	return values
+	return out
 }
 
-// multipartValues returns the values of every multipart field named
-// "refresh" that is not a file, as sent and, in base64 or quoted-printable,
-// decoded.
-func multipartValues(body []byte, boundary string) []string {
-	var values []string
-	r := multipart.NewReader(bytes.NewReader(body), boundary)
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+// jsonStrings returns every string of a JSON document, keys included, one
+// per line; nil if body is not JSON.
+func jsonStrings(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`\`)) {
+		return nil // every string is in body as it is
+	}
+	var out []byte
+	dec := json.NewDecoder(bytes.NewReader(body))
 	for {
-		part, err := r.NextRawPart()
+		tok, err := dec.Token()
 		if err != nil {
-			return values
+			return out
 		}
-		if part.FormName() != "refresh" || part.FileName() != "" {
-			continue
-		}
-		raw, err := io.ReadAll(part)
-		if err != nil {
-			return values
-		}
-		values = append(values, string(raw))
-		switch strings.ToLower(part.Header.Get("Content-Transfer-Encoding")) {
-		case "base64": // Python's b64decode skips what is not in the alphabet
-			clean := bytes.Map(func(r rune) rune {
-				if 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '+' || r == '/' || r == '=' {
-					return r
-				}
-				return -1
-			}, raw)
-			if dec, err := base64.StdEncoding.DecodeString(string(clean)); err == nil {
-				values = append(values, string(dec))
-			}
-		case "quoted-printable":
-			if dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw))); err == nil {
-				values = append(values, string(dec))
-			}
+		if s, ok := tok.(string); ok {
+			out = append(append(out, s...), '\n')
 		}
 	}
+}
+
+// boundaries returns the boundaries a multipart body may use: every
+// boundary parameter of its content type, and the one its first line
+// opens.
+func boundaries(contentType string, body []byte) [][]byte {
+	var bs [][]byte
+	for _, m := range boundaryParam.FindAllStringSubmatch(contentType, -1) {
+		if b := strings.TrimSpace(m[1]); b != "" {
+			bs = append(bs, []byte(b))
+		}
+	}
+	if first, _, _ := bytes.Cut(bytes.TrimLeft(body, "\r\n"), []byte("\n")); bytes.HasPrefix(first, []byte("--")) {
+		if b := bytes.TrimSpace(first[2:]); len(b) > 0 {
+			bs = append(bs, b)
+		}
+	}
+	return bs
+}
+
+// base64Decoded decodes content as Python's b64decode does, skipping what
+// is not in base64's alphabet; nil if it does not decode.
+func base64Decoded(content []byte) []byte {
+	clean := bytes.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '+' || r == '/' {
+			return r
+		}
+		return -1
+	}, content)
+	dec, err := base64.RawStdEncoding.DecodeString(string(clean))
+	if err != nil {
+		return nil
+	}
+	return dec
 }
 
 // refreshAnswer turns the session's refresh into the response the server
 // would have sent: 200 with the new access token, and the new refresh token
 // if it rotated; or the server's own error answer.
-func refreshAnswer(req *http.Request, next *session.Token, rotated bool, err error) (*http.Response, error) {
+func refreshAnswer(req *http.Request, ans *api.TokenRefresh, err error) (*http.Response, error) {
 	status, contentType := http.StatusOK, "application/json"
 	var body []byte
 	if err != nil {
@@ -179,10 +251,6 @@ func refreshAnswer(req *http.Request, next *session.Token, rotated bool, err err
 		}
 		status, contentType, body = apiErr.StatusCode, apiErr.ContentType, apiErr.Body
 	} else {
-		ans := api.TokenRefresh{Access: next.Access}
-		if rotated {
-			ans.Refresh = next.Refresh()
-		}
 		body, _ = json.Marshal(ans) // two strings always marshal
 	}
 	return &http.Response{

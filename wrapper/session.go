@@ -26,6 +26,12 @@ const DefaultRefreshMargin = time.Minute
 // see [New]), to which SetTokens cannot give one.
 var ErrNoTokens = errors.New("wrapper: no tokens: log in and call SetTokens")
 
+// errInLogin is the error of AccessToken called with the context of
+// WithLogin's function: the session waits for that login, which sends no
+// token.
+var errInLogin = errors.New("wrapper: AccessToken called by WithLogin's function, " +
+	"which the session waits for: a login sends no token")
+
 // errNoSession is [ErrNoTokens] for a client made without a session, to
 // which SetTokens cannot give one.
 var errNoSession error = noSession{}
@@ -115,6 +121,9 @@ func (c *Client) token(ctx context.Context) (*session.Token, error) {
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	if c.session == nil {
 		return "", errNoSession
+	}
+	if c.session.InFlight(ctx) {
+		return "", errInLogin
 	}
 	t, err := c.token(ctx)
 	if err != nil {

@@ -1053,6 +1053,29 @@ func TestWithLoginAfterTheRefreshTokenWasSpent(t *testing.T) {
 	require.NoError(t, meCtx(context.Background(), c, srv.URL), "the call succeeds")
 }
 
+// TestWithLoginThatAsksForTheToken: a login that asks the client for its
+// access token, with the context it was given, gets an error at once
+// rather than wait for itself; the login then goes on.
+func TestWithLoginThatAsksForTheToken(t *testing.T) {
+	srv := simplejwt.Start(t, simplejwt.Options{})
+	var c *wrapper.Client
+	asked := make(chan error, 1)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithoutAmbientCredentials(),
+		wrapper.WithLogin(func(ctx context.Context) (string, string, error) {
+			_, err := c.AccessToken(ctx)
+			asked <- err
+			return signIn(ctx, c, "alice", "alice-password")
+		}))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	got, err := c.AccessToken(context.Background())
+	require.NoError(t, err)
+	assert.NotEmpty(t, got)
+	err = <-asked
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WithLogin's function")
+}
+
 // TestWithLoginWrongPassword: a failing login reaches the callers, wrapped,
 // and is not tried again at request rate.
 func TestWithLoginWrongPassword(t *testing.T) {

@@ -61,7 +61,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case authOptional:
 		return t.maybeToken(req, out)
 	case authRefresh:
-		return t.serveRefresh(out)
+		return t.serveRefresh(out, true)
+	}
+	if out.Method != http.MethodGet && t.scope.refreshElsewhere(req) {
+		return t.serveRefresh(out, false)
 	}
 	return t.next.RoundTrip(out)
 }

@@ -111,6 +111,8 @@ func (s *Session) run(f *flight) {
 func (s *Session) obtain(ctx context.Context, f *flight, unlock func()) {
 	stored, foreign, err := s.fromStore(ctx, f.base)
 	switch {
+	case s.cur.Load().gen != f.base.gen:
+		f.idle = true // Set overtook the flight: what the store holds may be its pair, not to be spent here
 	case err != nil && f.base.dead != nil && s.cfg.Login == nil:
 		// Still dead, which its callers must learn; it reads again in a second.
 		f.err, f.idle = fmt.Errorf("%w; looking for a new pair: %w", f.base.dead, err), true

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -384,4 +385,92 @@ func TestGraceAfterSet(t *testing.T) {
 	require.NoError(t, err, "the session died although the pair landed within the grace period")
 	assert.Equal(t, p3.Access, tok.Access)
 	assert.True(t, evs.next(t).Adopted)
+}
+
+// TestSetWhileAFlightWaitsForTheLock: a flight waits for the store's lock;
+// Set gives a refresh token alone (its access token due at once). The
+// flight, overtaken, must not spend that token once it reads it from the
+// store: the session goes on with it.
+func TestSetWhileAFlightWaitsForTheLock(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	store := &memStore{}
+	s, _ := newSession(t, srv, srv.pair(), func(cfg *Config) { cfg.Store = store })
+	c.Advance(time.Hour) // the pair expired: the next caller starts a flight
+
+	store.lock.Lock() // another process holds the store's lock a moment
+	got := make(chan error, 1)
+	go func() { _, err := s.Token(context.Background()); got <- err }()
+	require.Eventually(t, func() bool { return s.flight.Load() != nil }, 10*time.Second, time.Millisecond)
+	p := srv.pair()
+	p.Access = ""
+	require.NoError(t, s.Set(context.Background(), p))
+	store.lock.Unlock()
+
+	require.NoError(t, <-got)
+	srv.mu.Lock()
+	valid := srv.valid[s.Refresh()]
+	srv.mu.Unlock()
+	assert.True(t, valid, "the session holds a refresh token the server still takes")
+	assert.Equal(t, s.Refresh(), store.get())
+	c.Advance(time.Minute)
+	_, err := s.Token(context.Background())
+	require.NoError(t, err)
+}
+
+// TestConcurrentUseLeavesTheSessionAlive: Token, Rejected, RefreshNow, Set,
+// Close and a moving clock at once, on a server that rotates and refuses
+// spent tokens, with a locking store. Afterwards the session is alive, the
+// store holds its pair, and the server takes its refresh token.
+func TestConcurrentUseLeavesTheSessionAlive(t *testing.T) {
+	for round := range 20 {
+		c := newClock()
+		srv := newServer(c, true)
+		srv.delay = time.Millisecond
+		store := &memStore{}
+		s, _ := newSession(t, srv, srv.pair(), func(cfg *Config) {
+			cfg.Store = store
+			cfg.OnEvent = nil
+		})
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 50 {
+					switch rand.N(6) {
+					case 0:
+						c.Advance(time.Duration(rand.N(20)) * time.Minute)
+					case 1:
+						if tok, err := s.Token(context.Background()); err == nil && rand.N(2) == 0 {
+							_, _ = s.Rejected(context.Background(), tok)
+						}
+					case 2:
+						_, _, _, _ = s.RefreshNow(context.Background(), s.Refresh())
+					case 3:
+						if rand.N(5) == 0 {
+							_ = s.Set(context.Background(), srv.pair())
+						}
+					case 4:
+						if rand.N(10) == 0 {
+							s.Close()
+						}
+					default:
+						_ = s.Peek()
+						_, _ = s.Token(context.Background())
+					}
+				}
+			})
+		}
+		wg.Wait()
+		s.Close()
+		cur := s.cur.Load()
+		require.Nil(t, cur.dead, "round %d: the session died", round)
+		assert.Equal(t, s.Refresh(), store.get(), "round %d: the store holds another pair", round)
+		srv.mu.Lock()
+		valid := srv.valid[s.Refresh()]
+		srv.mu.Unlock()
+		assert.True(t, valid, "round %d: the session holds a spent token", round)
+		c.Advance(time.Hour)
+		_, err := s.Token(context.Background())
+		require.NoError(t, err, "round %d", round)
+	}
 }
