@@ -1,7 +1,6 @@
 package session
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -140,8 +139,11 @@ func (s *Session) renew(ctx context.Context, t *Token) (*Token, error) {
 		if f == nil {
 			return cur, err
 		}
-		if err := f.wait(ctx); err != nil || f.tok == nil {
-			return nil, cmp.Or(err, f.err)
+		if err := f.wait(ctx); err != nil {
+			return nil, err // f's outcome is not to be read before done
+		}
+		if f.tok == nil {
+			return nil, f.err
 		}
 		if t = f.tok; t.phase(s.now()) != expired {
 			return t, nil

@@ -253,3 +253,24 @@ func TestNoGoroutineLeft(t *testing.T) {
 	require.NoError(t, err)
 	s.Close()
 }
+
+// TestCallerGivesUpOnAFailingFlight: a caller whose context ends returns
+// its context's error, without reading the outcome the flight has yet to
+// write (the race detector's test).
+func TestCallerGivesUpOnAFailingFlight(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	s, _ := newSession(t, srv, srv.pair(), nil)
+	s.cfg.Refresh = func(context.Context, string) (Pair, error) {
+		time.Sleep(10 * time.Millisecond) // unordered with the caller's return
+		return Pair{}, errLost
+	}
+	c.Advance(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := s.Token(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	s.Close() // waits for the flight
+	_, err = s.Token(context.Background())
+	require.ErrorIs(t, err, errLost, "the flight's failure, until its retry time")
+}
