@@ -126,10 +126,13 @@ func New(opts ...Option) (*Client, error) {
 	// One pipeline for every request: the User-Agent, the session's token
 	// and its 401 replay, the retries, the transport. The session's own
 	// refreshes take it without the token.
-	ua := headerValue(cfg.userAgent)
+	// The transport keeps the timeout, so that it covers the token's wait and
+	// the replay too.
+	ua, timeout := headerValue(cfg.userAgent), hc.Timeout
+	hc.Timeout = 0
 	plainHC, authHC, apiHC := *hc, *hc, *hc
-	plainHC.Transport = &transport{next: retries, ua: ua, owned: true}
-	authHC.Transport, apiHC.Transport = &transport{next: retries, ua: ua}, plainHC.Transport
+	plainHC.Transport = &transport{next: retries, timeout: timeout, ua: ua, owned: true}
+	authHC.Transport, apiHC.Transport = &transport{next: retries, timeout: timeout, ua: ua}, plainHC.Transport
 	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(&plainHC)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
@@ -155,7 +158,7 @@ func New(opts ...Option) (*Client, error) {
 			// A client dropped without Close stops retrying a failed save.
 			runtime.AddCleanup(c, (*sessionStore).close, c.store)
 		}
-		auth := transport{next: retries, ua: ua, s: c.session, scope: c.scope, token: c.token}
+		auth := transport{next: retries, timeout: timeout, ua: ua, s: c.session, scope: c.scope, token: c.token}
 		owned := auth
 		owned.owned = true
 		authHC.Transport, apiHC.Transport = &auth, &owned

@@ -109,9 +109,11 @@ func WithUserAgent(product string) Option {
 	}
 }
 
-// WithTimeout bounds each request, response body included. It overrides
-// [DefaultTimeout] and the Timeout of a client given by [WithHTTPClient].
-// It must be positive.
+// WithTimeout bounds each request, response body included, until the body
+// is closed: the wait for the session's token, the retries and the replay
+// after a 401 too. A redirect the request follows has a time of its own. It
+// overrides [DefaultTimeout] and the Timeout of a client given by
+// [WithHTTPClient]. It must be positive.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {

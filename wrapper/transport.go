@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
 	"github.com/aisquare-studio/aisquare-go/wrapper/internal/session"
@@ -16,11 +17,12 @@ import (
 // transport is the one pipeline of every request of [Client.HTTPClient]
 // and of [Client.API], in this order: the URL must be absolute; the
 // User-Agent; the session's token, and the replay after a 401 (see
-// [Client.HTTPClient]); then next, the retries and the transport. It closes
-// the request's body on every error.
+// [Client.HTTPClient]); then next, the retries and the transport, all under
+// the client's timeout. It closes the request's body on every error.
 type transport struct {
-	next http.RoundTripper // never nil
-	ua   []string          // the User-Agent header's value, shared (see headerValue)
+	next    http.RoundTripper // never nil
+	timeout time.Duration     // bounds each request, response body included; 0: none
+	ua      []string          // the User-Agent header's value, shared (see headerValue)
 	// owned says the requests are the generated client's, which builds one
 	// for each call and never looks at it again: their headers are set in
 	// place. Other requests are the caller's: as a RoundTripper must, the
@@ -33,7 +35,37 @@ type transport struct {
 	token func(context.Context) (*session.Token, error)
 }
 
+// RoundTrip sends req under the client's timeout, which lasts until the
+// response's body is closed. (An [http.Client]'s Timeout does the same, but
+// for a RoundTripper other than its own it adds a goroutine and a timer to
+// every request.)
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.timeout <= 0 {
+		return t.send(req)
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	resp, err := t.send(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{resp.Body, cancel}
+	return resp, nil
+}
+
+// cancelBody is a response's body that ends its request's timeout when
+// closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	defer b.cancel()
+	return b.ReadCloser.Close()
+}
+
+func (t *transport) send(req *http.Request) (*http.Response, error) {
 	if req.URL == nil || req.URL.Scheme == "" || req.URL.Host == "" {
 		closeBody(req)
 		path := ""
