@@ -2,7 +2,10 @@
 
 package api
 
-import "strconv"
+import (
+	"log/slog"
+	"strconv"
+)
 
 // Auth says whether an operation takes the session's access token.
 type Auth uint8
@@ -69,11 +72,56 @@ const AuthScheme = "Bearer"
 const RefreshPath = "/api/v1/token/refresh/"
 
 // TokenPrefix is the directory of [RefreshPath], where SimpleJWT's views
-// live: a path under it that the spec does not list takes no token.
+// live: a path under it that the spec does not list takes no token. When
+// the directory holds other operations of the spec too, it is RefreshPath.
 const TokenPrefix = "/api/v1/token/"
 
 // Operations lists the operations of the spec, sorted by path, then
 // method. Do not modify it.
 var Operations = []Operation{
 	{Method: "POST", Path: "/api/v1/token/refresh/", Auth: AuthNone, Refresh: true},
+}
+
+// String, GoString and LogValue show a token as [REDACTED], so that neither
+// %v nor a log record of a refresh's bodies shows one. encoding/json still
+// sends and reads them.
+func (r TokenRefreshRequest) String() string { return "{Refresh:" + redacted(r.Refresh) + "}" }
+
+func (r TokenRefreshRequest) GoString() string {
+	return "api.TokenRefreshRequest{Refresh:" + strconv.Quote(redacted(r.Refresh)) + "}"
+}
+
+func (r TokenRefreshRequest) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("refresh", redacted(r.Refresh)))
+}
+
+func (r TokenRefresh) String() string {
+	return "{Access:" + redacted(r.Access) + " Refresh:" + redacted(r.Refresh) + "}"
+}
+
+func (r TokenRefresh) GoString() string {
+	return "api.TokenRefresh{Access:" + strconv.Quote(redacted(r.Access)) + ", Refresh:" + strconv.Quote(redacted(r.Refresh)) + "}"
+}
+
+func (r TokenRefresh) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("access", redacted(r.Access)), slog.String("refresh", redacted(r.Refresh)))
+}
+
+// String, GoString and LogValue show the status of a refresh's answer, not
+// its body, which holds tokens.
+func (r RefreshCreateResponse) String() string { return "{" + r.Status() + " body:[REDACTED]}" }
+
+func (r RefreshCreateResponse) GoString() string {
+	return "api.RefreshCreateResponse{" + strconv.Quote(r.Status()) + ", body:[REDACTED]}"
+}
+
+func (r RefreshCreateResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("status", r.Status()), slog.String("body", "[REDACTED]"))
+}
+
+func redacted(token string) string {
+	if token == "" {
+		return ""
+	}
+	return "[REDACTED]"
 }

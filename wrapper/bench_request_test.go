@@ -3,9 +3,7 @@ package wrapper_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,13 +20,6 @@ import (
 	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
-
-// jwtExpiring returns an unsigned-looking JWT whose exp is at.
-func jwtExpiring(at time.Time) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	payload := fmt.Sprintf(`{"token_type":"access","exp":%d,"iat":%d,"jti":"0","user_id":1}`, at.Unix(), at.Add(-time.Hour).Unix())
-	return enc([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc([]byte(payload)) + ".c2ln"
-}
 
 var (
 	refreshAnswer = []byte(`{"access":"` + jwtExpiring(time.Now().Add(time.Hour)) + `","refresh":"r2"}`)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -23,9 +24,11 @@ const userAgent = "aisquare-go/" + Version
 
 // Client talks to the AISquare Studio API. It is safe for concurrent use.
 //
-// A client made with [WithTokens] or [WithTokenStore] holds a session: the
-// requests of [Client.API] and [Client.HTTPClient] to its base URL carry an
-// access token that the client keeps valid by itself, and
+// A client holds a session when it has credentials: [WithTokens],
+// [WithTokenStore] or [WithLogin], or, without them, what [New] finds
+// ($AISQUARE_TOKEN, the SDK's default store, AISquare's CLI session). The
+// requests of [Client.API] and [Client.HTTPClient] to its base URL then
+// carry an access token that the client keeps valid by itself, and
 // [Client.TokenSource] hands it out. Requests elsewhere, and every request
 // of a client without a session, carry no Authorization header.
 type Client struct {
@@ -123,10 +126,13 @@ func New(opts ...Option) (*Client, error) {
 	// One pipeline for every request: the User-Agent, the session's token
 	// and its 401 replay, the retries, the transport. The session's own
 	// refreshes take it without the token.
-	ua := headerValue(cfg.userAgent)
+	// The transport keeps the timeout, so that it covers the token's wait and
+	// the replay too.
+	ua, timeout := headerValue(cfg.userAgent), hc.Timeout
+	hc.Timeout = 0
 	plainHC, authHC, apiHC := *hc, *hc, *hc
-	plainHC.Transport = &transport{next: retries, ua: ua, owned: true}
-	authHC.Transport, apiHC.Transport = &transport{next: retries, ua: ua}, plainHC.Transport
+	plainHC.Transport = &transport{next: retries, timeout: timeout, ua: ua, owned: true}
+	authHC.Transport, apiHC.Transport = &transport{next: retries, timeout: timeout, ua: ua}, plainHC.Transport
 	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(&plainHC)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
@@ -148,8 +154,11 @@ func New(opts ...Option) (*Client, error) {
 		if err := c.startSession(&cfg, found); err != nil {
 			return nil, err
 		}
-		auth := transport{next: retries, ua: ua, s: c.session, scope: c.scope, token: c.token,
-			static: found != nil && found.store == nil}
+		if c.store != nil {
+			// A client dropped without Close stops retrying a failed save.
+			runtime.AddCleanup(c, (*sessionStore).close, c.store)
+		}
+		auth := transport{next: retries, timeout: timeout, ua: ua, s: c.session, scope: c.scope, token: c.token}
 		owned := auth
 		owned.owned = true
 		authHC.Transport, apiHC.Transport = &auth, &owned
@@ -208,21 +217,46 @@ func (c *Client) API() *api.ClientWithResponses { return c.api }
 
 // HTTPClient returns an HTTP client with the client's timeout, retries,
 // response cap and User-Agent, whose requests carry the session's access
-// token if they go to the client's base URL (the same scheme, host and
-// port, and a path under the base URL's path) and to an operation that
-// takes it. The spec says which operations take it: one whose security
-// names the bearer scheme does, one without security does not, and a path
-// the spec does not list does unless it is under /api/v1/token/ (the token
-// endpoints take their token or password in the body). There, a 401
-// despite a token the client believed valid makes it refresh the token and
-// send the request once more, if its body can be sent again (see
-// [http.Request.GetBody]); a 401 for a token received from a refresh less
-// than a second ago, or from a refresh that a 401 started (for a while
-// after it, longer each time in a row), is the answer, so that a server
-// that rejects every token is not sent a refresh for every request. Any other request, such as a download link on
-// another host, is sent untouched: no token, and no refresh on a 401.
-// Every request's URL must be absolute. A request without a User-Agent
-// header gets the client's.
+// token only if they go to the client's base URL (the same scheme, host and
+// port, and a path under the base URL's path that does not escape it) and
+// to an operation that takes it, as the spec says in [api.Operations]:
+//
+//   - An operation whose security requires the token ([api.AuthRequired])
+//     gets it, refreshed first when due. A 401 despite a token the client
+//     believed valid makes it refresh the token and send the request once
+//     more, if its body can be sent again (see [http.Request.GetBody]); a
+//     401 for a token received from a refresh less than a second ago, or
+//     from a refresh that a 401 started (for a while after it, longer each
+//     time in a row), is the answer, so that a server that rejects every
+//     token is not sent a refresh for every request.
+//   - An operation that allows anonymous access too ([api.AuthOptional]),
+//     such as a login, gets the token only while it is valid by the clock,
+//     and never waits for, nor starts, a refresh. A 401 "token_not_valid"
+//     for it means the server refused the token before the view ran: the
+//     request is sent once more without the token.
+//   - A request to a refresh view whose body carries the session's own
+//     refresh token, in any form the view may read (JSON, a form, a
+//     multipart form, whatever the content type says), is the session's
+//     own refresh: answered as the server would answer it, with the new
+//     pair saved first. A refresh request over 64 KiB, or whose body is
+//     not UTF-8 text (UTF-16, say), is not sent: the session could not
+//     tell whose token it carries; nor is one that carries the token to a
+//     refresh view away from the base URL.
+//   - SimpleJWT's other views and anonymous operations ([api.AuthNone]) get
+//     no token, however the path is spelled. A path the spec does not list
+//     gets it unless it is under [api.TokenPrefix].
+//
+// Any other request, such as a download link on another host, is sent
+// untouched: no token, and no refresh on a 401. Every request's URL must be
+// absolute. A request without a User-Agent header gets the client's.
+//
+// A request that needs the token fails, rather than returning a response,
+// when the session has no token to send: the error matches [ErrNoTokens],
+// [ErrInvalidToken] (a refresh token the server refused) or
+// [ErrLoginRequired] (an expired $AISQUARE_TOKEN or AISquare CLI session,
+// or one the server answered 401: that 401 comes back as an [*APIError]).
+// A 401 from a client without a session is returned as a response, as
+// net/http returns it.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
 
 // CredentialSource says where the session's credentials came from:
@@ -266,7 +300,9 @@ func (c *Client) LogValue() slog.Value {
 
 // RefreshToken exchanges a refresh token for a new access token. The result's
 // Refresh is non-empty only when the server rotated the refresh token; the
-// old one is then spent, so store the new one.
+// old one is then spent, so store the new one. The session's own refresh
+// token is refreshed by the session, which then holds the new pair: sent
+// behind its back, it would leave the session holding a spent token.
 //
 // An empty token fails with [ErrEmptyToken] before any request. A rejected
 // token fails with an error matching [ErrInvalidToken]. A request whose
@@ -275,6 +311,13 @@ func (c *Client) LogValue() slog.Value {
 // resolve, no connection, a failed TLS handshake or certificate check, a
 // context done before the request was written) does not.
 func (c *Client) RefreshToken(ctx context.Context, refresh string) (*api.TokenRefresh, error) {
+	if c.session != nil {
+		if own := c.session.Refresh(); own != "" && sameToken(refresh, own) {
+			if ans, ok, err := ownRefresh(ctx, c.session, own); ok {
+				return ans, err // reported as the session's refresh
+			}
+		}
+	}
 	if c.log == nil {
 		return c.refresh(ctx, refresh)
 	}

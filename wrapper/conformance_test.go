@@ -2,20 +2,73 @@ package wrapper_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 )
+
+func stringReader(s string) io.Reader { return strings.NewReader(s) }
+
+// decodeForTest reads a raw response and maps it like every other.
+func decodeForTest(resp *http.Response) error {
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return wrapper.CheckResponse(resp, body)
+}
+
+func assertRejected(t *testing.T, c *wrapper.Client, token string, status int, detail string) {
+	t.Helper()
+	tok, err := c.RefreshToken(context.Background(), token)
+	assert.Nil(t, tok)
+	assert.ErrorIs(t, err, wrapper.ErrInvalidToken)
+	assert.ErrorIs(t, err, wrapper.ErrUnauthorized)
+	var apiErr *wrapper.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, status, apiErr.StatusCode)
+	assert.Equal(t, "token_not_valid", apiErr.Code)
+	assert.Equal(t, detail, apiErr.Detail)
+	assert.NotContains(t, err.Error(), token)
+}
+
+// refreshCounter counts the refresh requests that reach the network.
+type refreshCounter struct{ refreshes atomic.Int32 }
+
+func (c *refreshCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == api.RefreshPath {
+		c.refreshes.Add(1)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func iatOf(t *testing.T, jwt string) int64 {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	require.Len(t, parts, 3)
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var c struct{ Iat int64 }
+	require.NoError(t, json.Unmarshal(payload, &c))
+	return c.Iat
+}
 
 // TestConformance runs the rows of BACKEND.md's table against a real
 // SimpleJWT server.
@@ -113,20 +166,6 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func assertRejected(t *testing.T, c *wrapper.Client, token string, status int, detail string) {
-	t.Helper()
-	tok, err := c.RefreshToken(context.Background(), token)
-	assert.Nil(t, tok)
-	assert.ErrorIs(t, err, wrapper.ErrInvalidToken)
-	assert.ErrorIs(t, err, wrapper.ErrUnauthorized)
-	var apiErr *wrapper.APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, status, apiErr.StatusCode)
-	assert.Equal(t, "token_not_valid", apiErr.Code)
-	assert.Equal(t, detail, apiErr.Detail)
-	assert.NotContains(t, err.Error(), token)
-}
-
 // TestConformanceSession makes authenticated calls across several expiries of
 // a real SimpleJWT server's access tokens, with rotation and blacklist on.
 func TestConformanceSession(t *testing.T) {
@@ -175,4 +214,136 @@ func TestConformanceRefreshOn401(t *testing.T) {
 	tok, err := c.TokenSource().Token()
 	require.NoError(t, err)
 	assert.NotEqual(t, access, tok.AccessToken)
+}
+
+// TestSessionAgainstSimpleJWTWithAnOldLogin: a real SimpleJWT server with
+// 5-second access tokens, and a refresh token issued two minutes earlier,
+// whose iat every refreshed access token copies. The session makes at most
+// one refresh per access-token lifetime: each token is used for at least
+// half its life, then replaced by one refresh; and every call succeeds.
+func TestSessionAgainstSimpleJWTWithAnOldLogin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for 12 seconds")
+	}
+	for _, rotate := range []bool{false, true} {
+		name := map[bool]string{false: "rotation off", true: "rotation and blacklist"}[rotate]
+		t.Run(name, func(t *testing.T) {
+			const lifetime = 5 * time.Second
+			srv := simplejwt.Start(t, simplejwt.Options{Rotate: rotate, Blacklist: rotate, AccessLifetime: lifetime})
+			access, refresh := srv.PairIssuedAgo(t, 2*time.Minute)
+			counter := &refreshCounter{}
+			var mu sync.Mutex
+			var refreshedAt []time.Time
+			onRefresh := func(ev wrapper.RefreshEvent) {
+				if ev.Err == nil {
+					mu.Lock()
+					refreshedAt = append(refreshedAt, time.Now())
+					mu.Unlock()
+				}
+			}
+			store := wrapper.NewFileStore(filepath.Join(t.TempDir(), "tokens.json"))
+			c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithTokenStore(store),
+				wrapper.WithHTTPClient(&http.Client{Transport: counter}), wrapper.WithOnRefresh(onRefresh))
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = c.Close() })
+
+			const duration = 12 * time.Second
+			start := time.Now()
+			calls := 0
+			for time.Since(start) < duration {
+				require.NoError(t, meCtx(context.Background(), c, srv.URL), "call %d at %v", calls, time.Since(start))
+				calls++
+				time.Sleep(50 * time.Millisecond)
+			}
+			require.NoError(t, c.Close())
+			n := int(counter.refreshes.Load())
+			t.Logf("%d calls over %v made %d refreshes", calls, duration, n)
+			mu.Lock()
+			defer mu.Unlock()
+			require.Len(t, refreshedAt, n, "every refresh succeeded")
+			for i := 1; i < len(refreshedAt); i++ {
+				// exp is in whole seconds: a token lives 4 to 5 seconds.
+				assert.Greater(t, refreshedAt[i].Sub(refreshedAt[i-1]), 3*lifetime/10,
+					"refresh %d came %v after the one before", i, refreshedAt[i].Sub(refreshedAt[i-1]))
+			}
+			// One for the expired login token, then one per token.
+			assert.LessOrEqual(t, n, 1+int(duration/(lifetime/2)), "at most one refresh per access token")
+			assert.GreaterOrEqual(t, n, 3, "the tokens were renewed")
+			stored, err := store.Load(context.Background())
+			require.NoError(t, err)
+			got, err := c.AccessToken(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, got, stored.AccessToken, "the store holds the pair in use")
+		})
+	}
+}
+
+// TestSessionSameSecondRotationAgainstSimpleJWT is
+// TestSessionSameSecondRotationByAnotherProcess on the real SimpleJWT 5.2.2
+// server with the real clock: a login and a rotation by process A in the
+// same second (SimpleJWT's iat has one-second resolution), then process B,
+// which loaded the login pair, refreshes under the store's lock and must
+// take A's pair, not spend the blacklisted token.
+func TestSessionSameSecondRotationAgainstSimpleJWT(t *testing.T) {
+	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true})
+	ctx := context.Background()
+	for try := 0; ; try++ {
+		require.Less(t, try, 5, "never got a login and a rotation in the same second")
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
+		a0, r0 := srv.Pair(t)
+		path := filepath.Join(t.TempDir(), "s", "session.json")
+		require.NoError(t, wrapper.NewFileStore(path).Save(ctx, &oauth2.Token{AccessToken: a0, RefreshToken: r0}))
+		procA, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokenStore(wrapper.NewFileStore(path)))
+		require.NoError(t, err)
+		procB, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokenStore(wrapper.NewFileStore(path)))
+		require.NoError(t, err)
+
+		respA, err := procA.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: r0})
+		require.NoError(t, err)
+		require.Equal(t, 200, respA.StatusCode())
+		require.NotNil(t, respA.JSON200)
+		if iatOf(t, respA.JSON200.Refresh) != iatOf(t, r0) {
+			_ = procA.Close()
+			_ = procB.Close()
+			continue // crossed a second boundary: try again
+		}
+		respB, err := procB.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: r0})
+		require.NoError(t, err)
+		assert.Equal(t, 200, respB.StatusCode(), "process B's session died: %s", respB.Body)
+		_ = procA.Close()
+		_ = procB.Close()
+		return
+	}
+}
+
+// TestSessionFailedSaveAgainstSimpleJWT: with rotation and blacklist on a
+// real server, a save that fails leaves the spent refresh token in the
+// store; the session keeps the rotated one, and its next refresh works.
+func TestSessionFailedSaveAgainstSimpleJWT(t *testing.T) {
+	srv := simplejwt.Start(t, simplejwt.Options{Rotate: true, Blacklist: true})
+	access, refresh := srv.Pair(t)
+	var log []string
+	store := &logStore{log: &log}
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens(access, refresh), wrapper.WithTokenStore(store))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+
+	// A refresh through the API is the session's own: it rotates, and the
+	// save fails.
+	store.setFail(errors.New("no space left on device"))
+	resp, err := c.API().RefreshCreateWithResponse(ctx, apiRefreshBody(refresh))
+	require.NoError(t, err)
+	require.NotNil(t, resp.JSON200, "status %d: %s", resp.StatusCode(), resp.Body)
+	rotated := resp.JSON200.Refresh
+	require.NotEmpty(t, rotated)
+	assert.Equal(t, refresh, store.load().RefreshToken, "the spent token is what the store holds")
+	store.setFail(nil)
+
+	// The next refresh spends the rotated token, not the spent one.
+	resp, err = c.API().RefreshCreateWithResponse(ctx, apiRefreshBody(rotated))
+	require.NoError(t, err)
+	require.NotNil(t, resp.JSON200, "status %d: %s", resp.StatusCode(), resp.Body)
+	assert.Equal(t, resp.JSON200.Refresh, store.load().RefreshToken)
+	require.NoError(t, meCtx(ctx, c, srv.URL))
 }

@@ -1,6 +1,7 @@
 package wrapper
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,16 +58,16 @@ type credential struct {
 
 // ambientCredential returns the first credential of the chain that [New]
 // documents after the options: $AISQUARE_TOKEN, the SDK's own session store
-// (the default store of the aisquare-go command, if it exists), then the
+// (the default store of the aisquare-go command, if it holds anything), then the
 // credentials file of AISquare's command-line tool, read and never written.
 // nil if there is none. A credential recorded for another API than baseURL
 // is an error matching [ErrStoreMismatch].
 func ambientCredential(baseURL string) (*credential, error) {
 	if tok := strings.TrimSpace(os.Getenv(TokenEnv)); tok != "" {
-		return &credential{source: "$" + TokenEnv, access: tok}, nil
+		return &credential{source: "$" + TokenEnv, access: tok}, checkEnvToken(tok)
 	}
 	if path, err := DefaultStorePath(); err == nil {
-		if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
+		if data, err := readRegular(path); err == nil && len(bytes.TrimSpace(data)) > 0 {
 			return &credential{source: path, store: NewFileStore(path)}, nil
 		}
 	}
@@ -79,6 +80,28 @@ func ambientCredential(baseURL string) (*credential, error) {
 		home = filepath.Join(dir, ".aisquare")
 	}
 	return readCLICredentials(filepath.Join(home, "credentials"), baseURL)
+}
+
+// cliMismatchError is the error for a session of AISquare's CLI recorded
+// for another API than the client's.
+type cliMismatchError struct{ msg string }
+
+func (e cliMismatchError) Error() string { return e.msg }
+
+// Is makes the error match [ErrStoreMismatch].
+func (cliMismatchError) Is(target error) bool { return target == ErrStoreMismatch }
+
+// checkEnvToken fails for a $AISQUARE_TOKEN that cannot be an access
+// token: one with white space or a control character inside (two values,
+// or a line break pasted in), or SimpleJWT's refresh token.
+func checkEnvToken(tok string) error {
+	if strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return fmt.Errorf("wrapper: $%s holds white space or a control character: it takes one access token", TokenEnv)
+	}
+	if c, err := claims.Parse(tok); err == nil && c.Type == "refresh" {
+		return fmt.Errorf("wrapper: $%s holds a refresh token: it takes an access token", TokenEnv)
+	}
+	return nil
 }
 
 // DefaultStorePath is the SDK's own session store, where the aisquare-go
@@ -109,21 +132,27 @@ func readCLICredentials(path, baseURL string) (*credential, error) {
 	case !strings.HasPrefix(strings.TrimSpace(string(data)), "{"):
 		return nil, nil // a legacy api_key
 	}
-	var file struct {
-		APIURL    string `json:"iam_api_url"`
-		Token     string `json:"iam_token"`
-		ExpiresAt string `json:"iam_token_expires_at"`
+	// Its keys by their exact names, as AISquare's CLI reads them
+	// (encoding/json would take "IAM_API_URL" for iam_api_url too).
+	var fields map[string]json.RawMessage
+	var file struct{ APIURL, Token, ExpiresAt string }
+	err = json.Unmarshal(data, &fields)
+	for key, v := range map[string]*string{"iam_api_url": &file.APIURL, "iam_token": &file.Token, "iam_token_expires_at": &file.ExpiresAt} {
+		if raw, ok := fields[key]; ok && err == nil {
+			err = json.Unmarshal(raw, v)
+		}
 	}
-	if err := json.Unmarshal(data, &file); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("wrapper: AISquare's credentials file %s is not a JSON object of strings", path)
 	}
-	if strings.TrimSpace(file.Token) == "" {
-		return nil, nil
+	if strings.TrimSpace(file.Token) == "" || strings.TrimSpace(file.APIURL) == "" {
+		return nil, nil // AISquare's own CLI reads a session without its API as none
 	}
-	if file.APIURL != "" && !newAuthScope(strings.TrimRight(file.APIURL, "/")).sameAPI(newAuthScope(baseURL)) {
-		return nil, fmt.Errorf("%w: you are signed in to %s (%s) but this client targets %s: "+
-			`run "aisquare login" for it, or choose its API with WithBaseURL or $%s`,
-			ErrStoreMismatch, shownBaseURL(file.APIURL), path, shownBaseURL(baseURL), APIURLEnv)
+	if !newAuthScope(strings.TrimRight(file.APIURL, "/")).sameAPI(newAuthScope(baseURL)) {
+		return nil, cliMismatchError{fmt.Sprintf("wrapper: AISquare's credentials file %s is for another API: "+
+			`you are signed in to %s but this client targets %s: run "aisquare login" for it, `+
+			"or choose its API with WithBaseURL or $%s; WithoutAmbientCredentials turns the search for credentials off",
+			path, shownBaseURL(file.APIURL), shownBaseURL(baseURL), APIURLEnv)}
 	}
 	c := &credential{source: path, access: strings.TrimSpace(file.Token)}
 	if file.ExpiresAt != "" {

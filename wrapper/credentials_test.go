@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,6 +83,13 @@ func sdkStore(t *testing.T, baseURL, access, refresh string) string {
 		wrapper.WithTokenStore(wrapper.NewFileStore(path)), wrapper.WithoutAmbientCredentials())
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
+	return path
+}
+
+func mustDefault(t *testing.T) string {
+	t.Helper()
+	path, err := wrapper.DefaultStorePath()
+	require.NoError(t, err)
 	return path
 }
 
@@ -217,6 +226,8 @@ func TestCLICredentialsFile(t *testing.T) {
 		assert.Nil(t, c)
 		assert.Contains(t, err.Error(), "https://stg-api.aisquare.studio")
 		assert.Contains(t, err.Error(), srv.URL)
+		assert.Contains(t, err.Error(), "AISquare's credentials file")
+		assert.Contains(t, err.Error(), "WithoutAmbientCredentials", "a program that signs in by itself can turn the search off")
 		assert.NotContains(t, err.Error(), token)
 	})
 
@@ -252,6 +263,40 @@ func TestCLICredentialsFile(t *testing.T) {
 		})
 	}
 
+	t.Run("without iam_api_url", func(t *testing.T) {
+		cliCredentials(t, map[string]string{"iam_token": token, "iam_token_expires_at": later})
+		c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+		require.NoError(t, err)
+		assert.Empty(t, c.CredentialSource(), "a session without its API is none, as AISquare's tool reads it")
+		n := len(srv.requests())
+		_, err = get(t, context.Background(), c, srv.URL+"/api/v1/me/")
+		require.NoError(t, err)
+		assert.Equal(t, "/api/v1/me/ ", srv.requests()[n], "no bearer")
+	})
+
+	t.Run("keys by their exact names", func(t *testing.T) {
+		home := t.TempDir()
+		data := `{"iam_api_url": "https://stg-api.aisquare.studio", "iam_token": "` + token + `", "IAM_API_URL": "` + srv.URL + `"}`
+		require.NoError(t, os.WriteFile(filepath.Join(home, "credentials"), []byte(data), 0o600))
+		t.Setenv(wrapper.HomeEnv, home)
+		n := len(srv.requests())
+		_, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+		require.ErrorIs(t, err, wrapper.ErrStoreMismatch, "iam_api_url, as AISquare's CLI reads it, names another API")
+		assert.Len(t, srv.requests(), n)
+	})
+
+	t.Run("over 1 MiB", func(t *testing.T) {
+		home := t.TempDir()
+		path := filepath.Join(home, "credentials")
+		big := `{"iam_api_url": "` + srv.URL + `", "iam_token": "` + token + `", "pad": "` + strings.Repeat("x", 1<<20) + `"}`
+		require.NoError(t, os.WriteFile(path, []byte(big), 0o600))
+		t.Setenv(wrapper.HomeEnv, home)
+		_, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), path)
+		assert.Contains(t, err.Error(), "more than 1024 KiB")
+	})
+
 	t.Run("corrupt", func(t *testing.T) {
 		home := t.TempDir()
 		require.NoError(t, os.WriteFile(filepath.Join(home, "credentials"), []byte(`{"iam_token": 42`), 0o600))
@@ -277,9 +322,71 @@ func TestSDKStoreOfAnotherAPI(t *testing.T) {
 	assert.Equal(t, refresh, stored.RefreshToken, "left as it was")
 }
 
-func mustDefault(t *testing.T) string {
-	t.Helper()
-	path, err := wrapper.DefaultStorePath()
+// TestEmptyDefaultStoreIsSkipped: an empty file at the SDK's default store
+// (a session cleared by hand) is no credential: the chain goes on to
+// AISquare's CLI file.
+func TestEmptyDefaultStoreIsSkipped(t *testing.T) {
+	srv := newAuthServer(t)
+	const token = "aisq_cli-session-token"
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	path := mustDefault(t)
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o700))
+	require.NoError(t, os.WriteFile(path, []byte("\n"), 0o600))
+	cli := cliCredentials(t, map[string]string{"iam_api_url": srv.URL, "iam_token": token})
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
 	require.NoError(t, err)
-	return path
+	assert.Equal(t, cli, c.CredentialSource())
+	_, err = get(t, context.Background(), c, srv.URL+"/api/v1/me/")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/api/v1/me/ Bearer " + token}, srv.requests())
+}
+
+// TestWithLoginAfterTheEnvironmentsTokenIsRefused: a refused
+// $AISQUARE_TOKEN, which cannot be refreshed, makes a client with
+// WithLogin sign in, and the call is sent again with the new token.
+func TestWithLoginAfterTheEnvironmentsTokenIsRefused(t *testing.T) {
+	srv := newAuthServer(t)
+	const old, fresh = "aisq_the-environments-revoked-token", "aisq_the-token-of-a-new-login"
+	t.Setenv(wrapper.TokenEnv, old)
+	srv.refuse["Bearer "+old] = true
+	var logins atomic.Int32
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithLogin(func(context.Context) (string, string, error) {
+		logins.Add(1)
+		return fresh, "", nil
+	}))
+	require.NoError(t, err)
+	_, err = get(t, context.Background(), c, srv.URL+"/api/v1/me/")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/api/v1/me/ Bearer " + old, "/api/v1/me/ Bearer " + fresh}, srv.requests())
+	assert.Equal(t, int32(1), logins.Load())
+}
+
+// TestTokenFromTheEnvironmentIsChecked: a $AISQUARE_TOKEN that cannot be an
+// access token fails New with what is wrong, before anything is sent, and
+// without the value.
+func TestTokenFromTheEnvironmentIsChecked(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{})
+	t.Cleanup(srv.Close)
+	access, refresh := srv.IssuePair(1)
+	for value, want := range map[string]string{
+		"aisq_first aisq_second": "white space or a control character",
+		access + "\n" + access:   "white space or a control character",
+		"aisq_x\x7fy":            "white space or a control character",
+		refresh:                  "holds a refresh token",
+	} {
+		t.Setenv(wrapper.TokenEnv, value)
+		_, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "$AISQUARE_TOKEN")
+		assert.Contains(t, err.Error(), want)
+		assert.NotContains(t, err.Error(), refresh)
+		assert.NotContains(t, err.Error(), access)
+	}
+	t.Setenv(wrapper.TokenEnv, "  "+access+"\n")
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err, "white space around it is trimmed")
+	got, err := c.AccessToken(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, access, got)
+	assert.Zero(t, srv.Requests(wrappertest.MeRoute)+srv.Requests(wrappertest.RefreshRoute))
 }

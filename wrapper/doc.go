@@ -2,16 +2,19 @@
 // gives the generated client in package [api] a base URL, an HTTP client with
 // a timeout and a User-Agent, and errors a caller can act on.
 //
-// Create a client with [New] and refresh a token with [Client.RefreshToken].
-// Every other endpoint of the spec is reached through [Client.API], the
-// generated client configured like this one; wrap each of its calls in [OK]
-// to get the 2xx response or an error in one expression, and follow Django
-// REST Framework's paginated lists with [Pages].
+// Create a client with [New]: it finds your sign-in (see New), or takes
+// tokens ([WithTokens]), a store ([WithTokenStore]) or a way to sign in
+// ([WithLogin]), and keeps the access token valid by itself. Every endpoint
+// of the spec is reached through [Client.API], the generated client
+// configured like this one; wrap each of its calls in [OK] to get the 2xx
+// response or an error in one expression, and follow Django REST
+// Framework's paginated lists with [Pages]. [Client.HTTPClient] sends
+// requests of your own the same way.
 //
 // # Which requests get the token
 //
-// A client made with [WithTokens] or [WithTokenStore] holds a session. The
-// requests of [Client.API] and [Client.HTTPClient] carry its access token
+// A client with credentials holds a session. The requests of [Client.API]
+// and [Client.HTTPClient] carry its access token
 // only when they go to the client's base URL (the same scheme, host and
 // port, and a path under the base URL's path) and to an operation that
 // takes it by the spec (not the token endpoints, which take their token in

@@ -37,7 +37,7 @@ func signIn(ctx context.Context, c *wrapper.Client, username, password string) (
 		return "", "", err
 	}
 	if err := wrapper.CheckResponse(resp, buf.Bytes()); err != nil {
-		return "", "", err // a wrong password is a 401 "no_active_account"
+		return "", "", err // a wrong password is a 401 "No active account found with the given credentials"
 	}
 	var pair struct{ Access, Refresh string }
 	if err := json.Unmarshal(buf.Bytes(), &pair); err != nil {

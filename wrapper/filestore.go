@@ -155,15 +155,24 @@ func (s *FileStore) read() (*fileTokens, error) {
 	return &ft, nil
 }
 
-// readRegular reads the file at path, which must be a regular file: a FIFO
-// would make every read wait for a writer, past any deadline.
+// maxTokenFile caps what a token file may hold: a pair of tokens is a few
+// kilobytes; a bigger file is not one.
+const maxTokenFile = 1 << 20
+
+// readRegular reads the file at path, which must be a regular file (a FIFO
+// would make every read wait for a writer, past any deadline) of at most
+// [maxTokenFile] bytes.
 func readRegular(path string) ([]byte, error) {
 	f, err := regfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(f)
+	data, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
+	if err == nil && len(data) > maxTokenFile {
+		return nil, fmt.Errorf("%s holds more than %d KiB: not a token file", path, maxTokenFile>>10)
+	}
+	return data, err
 }
 
 // Save writes the file atomically: a temporary file in the same directory,

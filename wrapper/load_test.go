@@ -1,10 +1,12 @@
 package wrapper_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -66,14 +68,6 @@ func failureReason(err error) string {
 		return where + ": connection closed"
 	}
 	return where + ": " + err.Error()
-}
-
-// TestLoadWithFaults drives 1,000 goroutines through one session, with
-// rotation and blacklist on, short-lived access tokens, and random faults.
-// No call fails because of the session while the session holds an access
-// token that is valid at the time of the call.
-func TestLoadWithFaults(t *testing.T) {
-	loadWithFaults(t, meCtx)
 }
 
 // loadWithFaults runs the load of [TestLoadWithFaults], each call made by
@@ -185,4 +179,102 @@ func loadWithFaults(t *testing.T, call func(ctx context.Context, c *wrapper.Clie
 	stored, err := store.Load(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, srv.LastRefreshToken(), stored.RefreshToken, "the store holds the last refresh token the server issued")
+}
+
+// lockedBuffer is a buffer safe for concurrent writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// countingRoundTripper counts the requests it sends.
+type countingRoundTripper struct {
+	base http.RoundTripper
+	n    atomic.Int32
+}
+
+func (c *countingRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
+}
+
+// TestLoadWithFaults drives 1,000 goroutines through one session, with
+// rotation and blacklist on, short-lived access tokens, and random faults.
+// No call fails because of the session while the session holds an access
+// token that is valid at the time of the call.
+func TestLoadWithFaults(t *testing.T) {
+	loadWithFaults(t, meCtx)
+}
+
+// TestLogLeaksNothingUnderLoad runs the load of [TestLoadWithFaults] with a
+// Debug logger, with a query value on every GET and a password in the body
+// of every fourth call, and finds no token, no password and no query value
+// in any record.
+func TestLogLeaksNothingUnderLoad(t *testing.T) {
+	const (
+		queryValue = "q-7f3a9c-query-value"
+		password   = "pw-correct-horse-battery"
+	)
+	// A text handler, as a user would have: it formats records in the
+	// caller's goroutine and holds its lock only to write.
+	var out lockedBuffer
+	withLogger := wrapper.WithLogger(slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	var n atomic.Int32
+	call := func(ctx context.Context, c *wrapper.Client, baseURL string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+wrappertest.MeRoute+"?search="+queryValue, nil)
+		if n.Add(1)%4 == 0 {
+			// The protected route answers a POST with 405: the call
+			// fails, and its records are searched all the same.
+			req, err = http.NewRequestWithContext(ctx, http.MethodPost, baseURL+wrappertest.MeRoute+"?next="+queryValue,
+				strings.NewReader(`{"username":"ada","password":"`+password+`"}`))
+			req.SetBasicAuth("ada", password)
+		}
+		if err != nil {
+			return err
+		}
+		resp, err := c.HTTPClient().Do(req)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if req.Method == http.MethodPost {
+			return nil
+		}
+		return wrapper.CheckResponse(resp, body)
+	}
+	sent := &countingRoundTripper{base: http.DefaultTransport}
+	loadWithFaults(t, call, withLogger, wrapper.WithHTTPClient(&http.Client{Transport: sent, Timeout: wrapper.DefaultTimeout}))
+
+	text := out.String()
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	kinds := map[string]int{}
+	for _, line := range lines {
+		_, msg, _ := strings.Cut(line, "msg=")
+		msg, _, _ = strings.Cut(strings.TrimPrefix(msg, `"`), `"`)
+		kinds[msg]++
+		if strings.Contains(msg, "request attempt") {
+			assert.Regexp(t, ` path=/api/v1/[a-z/]+/ `, line, "a path without its query")
+		}
+	}
+	t.Logf("records by kind: %v", kinds)
+	require.Equal(t, int(sent.n.Load()), kinds["aisquare: request attempt"], "a record for every attempt")
+	for _, s := range []string{queryValue, password, "eyJ", "Bearer", "Basic"} {
+		assert.NotContains(t, text, s)
+	}
 }

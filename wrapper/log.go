@@ -32,6 +32,7 @@ const (
 	msgAdopted     = "aisquare: token pair adopted from the store"
 	msgLoggedIn    = "aisquare: logged in"
 	msgRefreshFail = "aisquare: token refresh failed"
+	msgLoginFail   = "aisquare: login failed"
 	msgNotSaved    = "aisquare: token refreshed, but saving it to the store failed"
 	msgSessionDied = "aisquare: session died: refresh token rejected, log in again"
 )
@@ -162,10 +163,10 @@ func final(req *http.Request, n int, resp *http.Response, err error) []slog.Attr
 	return attrs
 }
 
-// refresh logs one refresh attempt of a session: at Info when it
-// succeeded; at Warn when it failed, when its new tokens could not be saved
-// (Err with an Expiry), and as a session that died when the server rejected
-// the refresh token ([ErrInvalidToken]).
+// refresh logs one refresh attempt of a session, or a login: at Info when
+// it succeeded; at Warn when it failed, when its new tokens could not be
+// saved (Err with an Expiry), and as a session that died when the server
+// rejected the refresh token ([ErrInvalidToken]).
 func (l *logger) refresh(ev RefreshEvent) {
 	if l == nil {
 		return
@@ -185,6 +186,8 @@ func (l *logger) refresh(ev RefreshEvent) {
 		l.emit(ctx, time.Now(), slog.LevelInfo, msgRefreshed, refreshed...)
 	case !ev.Expiry.IsZero():
 		l.emit(ctx, time.Now(), slog.LevelWarn, msgNotSaved, append(refreshed, errorAttr(ev.Err, nil))...)
+	case ev.Login:
+		l.emit(ctx, time.Now(), slog.LevelWarn, msgLoginFail, append(common, errorAttr(ev.Err, nil))...)
 	case errors.Is(ev.Err, ErrInvalidToken):
 		l.emit(ctx, time.Now(), slog.LevelWarn, msgSessionDied, append(common, errorAttr(ev.Err, nil))...)
 	default:

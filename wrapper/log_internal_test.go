@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -148,57 +147,4 @@ func TestLogEnv(t *testing.T) {
 		_, err := New(WithLogger(nil))
 		require.Error(t, err)
 	})
-}
-
-func TestBudget(t *testing.T) {
-	b := newBudget()
-	b.give(1)
-	assert.Equal(t, int64(retryBudget), b.left.Load(), "never more than full")
-	for range retryBudget / retryCost {
-		require.True(t, b.take(retryCost))
-	}
-	assert.False(t, b.take(retryCost), "spent")
-	assert.False(t, b.take(1))
-	for range 4 {
-		b.give(successRefund)
-	}
-	assert.False(t, b.take(retryCost), "4 successes do not pay for a retry")
-	b.give(successRefund)
-	assert.True(t, b.take(retryCost))
-	b.give(retryBudget * 2)
-	assert.Equal(t, int64(retryBudget), b.left.Load())
-}
-
-func TestBudgetCost(t *testing.T) {
-	timeout := &timeoutError{}
-	assert.Equal(t, int64(timeoutRetryCost), costOf(fmt.Errorf("dial: %w", timeout)))
-	assert.Equal(t, int64(retryCost), costOf(errors.New("connection refused")))
-	assert.Equal(t, int64(retryCost), costOf(nil), "an answer such as a 503")
-}
-
-type timeoutError struct{}
-
-func (*timeoutError) Error() string   { return "i/o timeout" }
-func (*timeoutError) Timeout() bool   { return true }
-func (*timeoutError) Temporary() bool { return true }
-
-func TestRequestID(t *testing.T) {
-	tests := []struct {
-		name   string
-		header http.Header
-		want   string
-	}{
-		{"X-Request-ID, canonical", http.Header{"X-Request-Id": {"abc-1"}}, "abc-1"},
-		{"X-Request-ID, as sent", http.Header{"X-Request-ID": {"abc-2"}}, "abc-2"},
-		{"Request-Id", http.Header{"Request-Id": {"abc-3"}}, "abc-3"},
-		{"X-Request-ID first", http.Header{"X-Request-Id": {"x"}, "Request-Id": {"y"}}, "x"},
-		{"none", http.Header{}, ""},
-		{"control characters", http.Header{"X-Request-Id": {"a\nb\x1bc"}}, "a_b_c"},
-		{"too long", http.Header{"X-Request-Id": {strings.Repeat("z", 500)}}, strings.Repeat("z", maxRequestID)},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, requestID(tc.header, nil))
-		})
-	}
 }

@@ -109,9 +109,11 @@ func WithUserAgent(product string) Option {
 	}
 }
 
-// WithTimeout bounds each request, response body included. It overrides
-// [DefaultTimeout] and the Timeout of a client given by [WithHTTPClient].
-// It must be positive.
+// WithTimeout bounds each request, response body included, until the body
+// is closed: the wait for the session's token, the retries and the replay
+// after a 401 too. A redirect the request follows has a time of its own. It
+// overrides [DefaultTimeout] and the Timeout of a client given by
+// [WithHTTPClient]. It must be positive.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -234,7 +236,8 @@ func WithClock(now func() time.Time) Option {
 // store, and goes on; a login that fails is returned to them, wrapped, and
 // tried again no sooner than a failed refresh would be. The requests that
 // login makes with ctx through the client itself go without the session's
-// token. A client with WithLogin has a session even without [WithTokens] or
+// token, and [Client.AccessToken] with ctx fails at once, since the session
+// waits for login. A client with WithLogin has a session even without [WithTokens] or
 // a store. login must not be nil.
 func WithLogin(login func(ctx context.Context) (access, refresh string, err error)) Option {
 	return func(c *config) error {

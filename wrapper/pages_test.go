@@ -3,7 +3,6 @@ package wrapper_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -106,6 +105,10 @@ func collect(t *testing.T, seq func(func(item, error) bool)) ([]int, error) {
 		ids = append(ids, it.ID)
 	}
 	return ids, nil
+}
+
+type otherItem struct {
+	Name string `json:"name"`
 }
 
 func TestPagesFollowsNextToTheEnd(t *testing.T) {
@@ -247,6 +250,68 @@ func TestPagesStopsAtACycle(t *testing.T) {
 	}
 }
 
+// TestPagesFindsALongCycle: a cycle far into a long crawl is found within
+// about twice its length, remembering one page only.
+func TestPagesFindsALongCycle(t *testing.T) {
+	const back, from = 100, 300 // page 300 links back to page 100
+	srv, requests := drfList(t, 10_000, func(srvURL string, page int) string {
+		if page > from {
+			page = back
+		}
+		return fmt.Sprintf("%s/api/v1/items/?page=%d", srvURL, page)
+	})
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	ids, err := collect(t, wrapper.Pages[item](context.Background(), c, firstPage(c)))
+	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
+	assert.Contains(t, err.Error(), "links cycle")
+	assert.GreaterOrEqual(t, len(ids), 2*from, "every page up to the cycle")
+	assert.LessOrEqual(t, int(requests.Load()), from+2*(from-back+1), "found within twice the cycle's length")
+}
+
+// TestPagesChecksTheItemType: an item type that is not the list's is a
+// clear error at the first page, before any item.
+func TestPagesChecksTheItemType(t *testing.T) {
+	srv, requests := drfList(t, 5, sameServer)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	var yielded int
+	var last error
+	for _, err := range wrapper.Pages[otherItem](context.Background(), c, firstPage(c)) {
+		if err != nil {
+			last = err
+			break
+		}
+		yielded++
+	}
+	assert.Zero(t, yielded)
+	require.Error(t, last)
+	assert.Equal(t, "wrapper: Pages[wrapper_test.otherItem] over *wrapper_test.listResponse: its results are wrapper_test.item, not wrapper_test.otherItem", last.Error())
+	assert.Equal(t, int32(1), requests.Load(), "no page past the first")
+}
+
+func TestPagesErrors(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{})
+	t.Cleanup(srv.Close)
+	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, refresh := srv.IssuePair(1)
+
+	// A call that fails: its error.
+	ids, err := collect(t, wrapper.Pages[item](context.Background(), c, func(ctx context.Context) (*api.RefreshCreateResponse, error) {
+		return c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: "garbage"})
+	}))
+	assert.Empty(t, ids)
+	require.ErrorIs(t, err, wrapper.ErrInvalidToken)
+
+	// A 2xx that is not a paginated list.
+	ids, err = collect(t, wrapper.Pages[item](context.Background(), c, func(ctx context.Context) (*api.RefreshCreateResponse, error) {
+		return c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh})
+	}))
+	assert.Empty(t, ids)
+	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
+}
+
 // TestPagesErrorsShowNoQuery: an error about a next page names it without
 // its query, which may carry anything.
 func TestPagesErrorsShowNoQuery(t *testing.T) {
@@ -288,154 +353,6 @@ func TestPagesErrorsShowNoQuery(t *testing.T) {
 	}
 }
 
-func TestPagesErrors(t *testing.T) {
-	srv := wrappertest.NewServer(wrappertest.Options{})
-	t.Cleanup(srv.Close)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
-	require.NoError(t, err)
-	_, refresh := srv.IssuePair(1)
-
-	// A call that fails: its error.
-	ids, err := collect(t, wrapper.Pages[item](context.Background(), c, func(ctx context.Context) (*api.RefreshCreateResponse, error) {
-		return c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: "garbage"})
-	}))
-	assert.Empty(t, ids)
-	require.ErrorIs(t, err, wrapper.ErrInvalidToken)
-
-	// A 2xx that is not a paginated list.
-	ids, err = collect(t, wrapper.Pages[item](context.Background(), c, func(ctx context.Context) (*api.RefreshCreateResponse, error) {
-		return c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh})
-	}))
-	assert.Empty(t, ids)
-	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
-}
-
-func TestOK(t *testing.T) {
-	srv := wrappertest.NewServer(wrappertest.Options{})
-	t.Cleanup(srv.Close)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
-	require.NoError(t, err)
-	_, refresh := srv.IssuePair(1)
-	ctx := context.Background()
-
-	resp, err := wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh}))
-	require.NoError(t, err)
-	require.NotNil(t, resp.JSON200)
-	assert.NotEmpty(t, resp.JSON200.Access)
-
-	resp, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: "garbage"}))
-	assert.Nil(t, resp)
-	var apiErr *wrapper.APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, http.StatusUnauthorized, apiErr.StatusCode)
-	assert.Equal(t, api.RefreshPath, apiErr.Path)
-	assert.ErrorIs(t, err, wrapper.ErrInvalidToken)
-
-	// A 200 that is not JSON, as a proxy might send: an error, never a nil JSON200.
-	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Status: 200, ContentType: "text/html", Body: "<h1>hi</h1>"})
-	resp, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh}))
-	assert.Nil(t, resp)
-	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
-	assert.Contains(t, err.Error(), "text/html")
-
-	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Status: 200, ContentType: "text/plain"})
-	_, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx, api.TokenRefreshRequest{Refresh: refresh}))
-	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
-	assert.Contains(t, err.Error(), "empty body")
-
-	// A transport error passes through.
-	ctx2, cancel := context.WithCancel(ctx)
-	cancel()
-	_, err = wrapper.OK(c.API().RefreshCreateWithResponse(ctx2, api.TokenRefreshRequest{Refresh: refresh}))
-	require.ErrorIs(t, err, context.Canceled)
-	assert.False(t, errors.Is(err, wrapper.ErrMalformedResponse))
-}
-
-// noHTTPResponse is a [wrapper.Response] without an HTTPResponse field.
-type noHTTPResponse struct{ code int }
-
-func (r *noHTTPResponse) StatusCode() int { return r.code }
-func (r *noHTTPResponse) GetBody() []byte { return nil }
-
-// otherHTTPResponse is a [wrapper.Response] whose HTTPResponse field is
-// not an *http.Response.
-type otherHTTPResponse struct{ HTTPResponse int }
-
-func (r *otherHTTPResponse) StatusCode() int { return 200 }
-func (r *otherHTTPResponse) GetBody() []byte { return nil }
-
-// Embedded has the fields of a generated response, for embedding.
-type Embedded struct {
-	HTTPResponse *http.Response
-	JSON200      *struct{}
-}
-
-// embeddingResponse is a [wrapper.Response] that promotes the fields of an
-// embedded pointer, nil here.
-type embeddingResponse struct{ *Embedded }
-
-func (r *embeddingResponse) StatusCode() int { return 200 }
-func (r *embeddingResponse) GetBody() []byte { return nil }
-
-// TestOKWithoutHTTPResponse: a Response type that is not a generated
-// one is an error, never a panic.
-func TestOKWithoutHTTPResponse(t *testing.T) {
-	tests := []struct {
-		name string
-		ok   func() error
-	}{
-		{"no HTTPResponse field", func() error {
-			_, err := wrapper.OK(&noHTTPResponse{code: 200}, nil)
-			return err
-		}},
-		{"an HTTPResponse field of another type", func() error {
-			_, err := wrapper.OK(&otherHTTPResponse{HTTPResponse: 1}, nil)
-			return err
-		}},
-		{"a nil embedded struct", func() error {
-			_, err := wrapper.OK(&embeddingResponse{}, nil)
-			return err
-		}},
-		{"a nil response", func() error {
-			_, err := wrapper.OK((*noHTTPResponse)(nil), nil)
-			return err
-		}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var err error
-			assert.NotPanics(t, func() { err = tc.ok() })
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), "has no HTTP response")
-		})
-	}
-}
-
-type otherItem struct {
-	Name string `json:"name"`
-}
-
-// TestPagesChecksTheItemType: an item type that is not the list's is a
-// clear error at the first page, before any item.
-func TestPagesChecksTheItemType(t *testing.T) {
-	srv, requests := drfList(t, 5, sameServer)
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
-	require.NoError(t, err)
-	var yielded int
-	var last error
-	for _, err := range wrapper.Pages[otherItem](context.Background(), c, firstPage(c)) {
-		if err != nil {
-			last = err
-			break
-		}
-		yielded++
-	}
-	assert.Zero(t, yielded)
-	require.Error(t, last)
-	assert.Equal(t, "wrapper: Pages[wrapper_test.otherItem] over *wrapper_test.listResponse: its results are wrapper_test.item, not wrapper_test.otherItem", last.Error())
-	assert.Equal(t, int32(1), requests.Load(), "no page past the first")
-}
-
 // TestPagesFirstPageErrorShowsNoQuery: the first page's own error, such as
 // a dropped connection, never repeats its query, which may carry personal
 // data.
@@ -463,23 +380,4 @@ func TestPagesFirstPageErrorShowsNoQuery(t *testing.T) {
 	t.Log(err)
 	assert.NotContains(t, err.Error(), "alice")
 	assert.Contains(t, err.Error(), "/api/v1/items/", "the page is named")
-}
-
-// TestPagesFindsALongCycle: a cycle far into a long crawl is found within
-// about twice its length, remembering one page only.
-func TestPagesFindsALongCycle(t *testing.T) {
-	const back, from = 100, 300 // page 300 links back to page 100
-	srv, requests := drfList(t, 10_000, func(srvURL string, page int) string {
-		if page > from {
-			page = back
-		}
-		return fmt.Sprintf("%s/api/v1/items/?page=%d", srvURL, page)
-	})
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL))
-	require.NoError(t, err)
-	ids, err := collect(t, wrapper.Pages[item](context.Background(), c, firstPage(c)))
-	require.ErrorIs(t, err, wrapper.ErrMalformedResponse)
-	assert.Contains(t, err.Error(), "links cycle")
-	assert.GreaterOrEqual(t, len(ids), 2*from, "every page up to the cycle")
-	assert.LessOrEqual(t, int(requests.Load()), from+2*(from-back+1), "found within twice the cycle's length")
 }

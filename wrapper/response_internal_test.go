@@ -45,3 +45,15 @@ func TestOKTakesADocumentedAnswerThatIsNotJSON(t *testing.T) {
 	_, err = OK(answer("/api/v1/me/", "application/vnd.oai.openapi"), nil)
 	assert.ErrorIs(t, err, ErrMalformedResponse, "documented for another operation only")
 }
+
+func TestIsJSON(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"application/json": true, "application/json; charset=utf-8": true, " Application/JSON ": true,
+		"application/problem+json": true, "application/vnd.api+json;q=1": true,
+		"text/html": false, "text/plain": false, "": false, "application/jsonx": false, "text/json+xml": false,
+	} {
+		if got := isJSON(ct); got != want {
+			t.Errorf("isJSON(%q) = %t; want %t", ct, got, want)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,11 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 
-	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/wrapper"
-	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
 
 // sequence answers the i-th request with the i-th handler, and the last one
@@ -28,6 +24,24 @@ func sequence(n *atomic.Int32, handlers ...http.HandlerFunc) http.HandlerFunc {
 		i := int(n.Add(1)) - 1
 		handlers[min(i, len(handlers)-1)](w, r)
 	}
+}
+
+func hangUpOn(w http.ResponseWriter) {
+	if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+		_ = conn.Close()
+	}
+}
+
+// refusingTransport fails the first dials, then sends.
+type refusingTransport struct{ refusals, calls atomic.Int32 }
+
+func (rt *refusingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rt.calls.Add(1)
+	if rt.refusals.Add(-1) >= 0 {
+		closeReqBody(r)
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 func TestRetryPolicy(t *testing.T) {
@@ -63,19 +77,6 @@ func TestRetryPolicy(t *testing.T) {
 			}
 			assert.Equal(t, tc.requests, n.Load(), "requests")
 		})
-	}
-}
-
-func withHeader(key, value string, h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(key, value)
-		h(w, r)
-	}
-}
-
-func hangUpOn(w http.ResponseWriter) {
-	if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
-		_ = conn.Close()
 	}
 }
 
@@ -124,24 +125,6 @@ func TestRetryRepeatsSafeMethodsOn5xx(t *testing.T) {
 	assert.Equal(t, int32(1), n.Load())
 }
 
-// refusingTransport fails the first dials, then sends.
-type refusingTransport struct{ refusals, calls atomic.Int32 }
-
-func (rt *refusingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rt.calls.Add(1)
-	if rt.refusals.Add(-1) >= 0 {
-		closeReqBody(r)
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
-	}
-	return http.DefaultTransport.RoundTrip(r)
-}
-
-func closeReqBody(r *http.Request) {
-	if r.Body != nil {
-		r.Body.Close()
-	}
-}
-
 func TestRetryRepeatsARefreshThatNeverLeft(t *testing.T) {
 	rt := &refusingTransport{}
 	rt.refusals.Store(2)
@@ -188,109 +171,4 @@ func TestResponseBodyCap(t *testing.T) {
 	assert.Error(t, err)
 	_, err = wrapper.New(wrapper.WithMaxRetries(-1))
 	assert.Error(t, err)
-}
-
-func TestPlainHTTPOnlyToLoopback(t *testing.T) {
-	for _, base := range []string{"http://localhost:8000", "http://127.0.0.1", "http://127.3.2.1:9", "http://[::1]:8080", "https://example.com"} {
-		_, err := wrapper.New(wrapper.WithBaseURL(base))
-		assert.NoError(t, err, base)
-	}
-	for _, base := range []string{"http://example.com", "http://10.0.0.1:8000", "http://api.aisquare.studio"} {
-		_, err := wrapper.New(wrapper.WithBaseURL(base))
-		require.Error(t, err, base)
-		assert.Contains(t, err.Error(), "plain http to a host other than loopback")
-		_, err = wrapper.New(wrapper.WithBaseURL(base), wrapper.WithInsecureHTTP())
-		assert.NoError(t, err, base)
-	}
-	t.Setenv(wrapper.BaseURLEnv, "http://example.com")
-	_, err := wrapper.New()
-	assert.Error(t, err, "from the environment too")
-}
-
-func TestRedirects(t *testing.T) {
-	var elsewhere atomic.Int32
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		elsewhere.Add(1)
-	}))
-	t.Cleanup(other.Close)
-
-	var auth []string
-	var n atomic.Int32
-	clock := newFakeClock()
-	srv := newSessionServer(t, clock, false)
-	access, refresh := srv.IssuePair(1)
-	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		auth = append(auth, r.Header.Get("Authorization"))
-		switch r.URL.Path {
-		case "/away/":
-			http.Redirect(w, r, other.URL+"/landing/", http.StatusFound)
-		case "/here/":
-			http.Redirect(w, r, "/landing/", http.StatusFound)
-		case "/post/":
-			http.Redirect(w, r, "/landing/", http.StatusFound)
-		}
-	}))
-	t.Cleanup(origin.Close)
-	c, err := wrapper.New(wrapper.WithBaseURL(origin.URL), wrapper.WithTokens(access, refresh), wrapper.WithClock(clock.Now))
-	require.NoError(t, err)
-
-	resp, err := c.HTTPClient().Get(origin.URL + "/away/")
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusFound, resp.StatusCode, "a redirect to another origin is not followed")
-	assert.Zero(t, elsewhere.Load())
-
-	resp, err = c.HTTPClient().Get(origin.URL + "/here/")
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusOK, resp.StatusCode, "a redirect within the origin is followed")
-
-	resp, err = c.HTTPClient().Post(origin.URL+"/post/", "application/json", strings.NewReader("{}"))
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusFound, resp.StatusCode, "a POST is not turned into a GET")
-	assert.Equal(t, int32(4), n.Load())
-	for _, a := range auth {
-		assert.Equal(t, api.AuthScheme+" "+access, a)
-	}
-}
-
-// seqStore returns its tokens in turn on each Load, the last one after that.
-type seqStore struct {
-	loads atomic.Int32
-	toks  []*oauth2.Token
-}
-
-func (s *seqStore) Load(context.Context) (*oauth2.Token, error) {
-	i := int(s.loads.Add(1)) - 1
-	return s.toks[min(i, len(s.toks)-1)], nil
-}
-
-func (s *seqStore) Save(context.Context, *oauth2.Token) error { return nil }
-
-// TestSessionRereadsTheStoreWhenAnAnswerIsLost: the refresh's answer is
-// lost, and meanwhile another process stored newer tokens: the session uses
-// them instead of failing.
-func TestSessionRereadsTheStoreWhenAnAnswerIsLost(t *testing.T) {
-	clock := newFakeClock()
-	srv := newSessionServer(t, clock, true)
-	access, refresh := srv.IssuePair(1)
-	store := &seqStore{toks: []*oauth2.Token{
-		{AccessToken: access, RefreshToken: refresh}, // New
-		{AccessToken: access, RefreshToken: refresh}, // before the refresh
-	}}
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokenStore(store), wrapper.WithClock(clock.Now))
-	require.NoError(t, err)
-
-	clock.Advance(9*time.Minute + 30*time.Second) // due, not yet expired
-	newerAccess, newerRefresh := srv.IssuePair(1) // by another process
-	store.toks = append(store.toks, &oauth2.Token{AccessToken: newerAccess, RefreshToken: newerRefresh})
-	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Drop: true})
-	require.NoError(t, me(t, c, srv), "the stale token is used while the refresh runs")
-	require.Eventually(t, func() bool {
-		tok, err := c.TokenSource().Token()
-		return err == nil && tok.AccessToken == newerAccess
-	}, 10*time.Second, 10*time.Millisecond)
-	assert.Equal(t, 1, srv.Requests(wrappertest.RefreshRoute), "the lost refresh was not repeated")
 }

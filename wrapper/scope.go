@@ -54,7 +54,40 @@ func (a *authScope) auth(req *http.Request) authKind {
 	if !ok {
 		return authNone
 	}
-	return kindOf(req.Method, rel)
+	return kindOf(method(req), rel)
+}
+
+// refreshElsewhere reports whether req posts to a refresh view of the spec
+// (by the longest suffix of its path) away from the base URL, such as the
+// same server under another name: no token goes there, and neither may the
+// session's refresh token.
+func (a *authScope) refreshElsewhere(req *http.Request) bool {
+	if req.URL == nil || method(req) != http.MethodPost {
+		return false
+	}
+	_, under := a.under(req.URL)
+	return !under && kindOfSuffix(http.MethodPost, sentPath(req.URL)) == authRefresh
+}
+
+// method is req's method as a server reads it, in upper case.
+func method(req *http.Request) string {
+	if m := req.Method; m == http.MethodGet || m == http.MethodPost || m == "" {
+		return m
+	}
+	return strings.ToUpper(req.Method)
+}
+
+// sentPath is the path that net/http sends for u: u.Path, or that of
+// u.Opaque, which it sends instead when set.
+func sentPath(u *url.URL) string {
+	if u.Opaque == "" {
+		return u.Path
+	}
+	r, err := url.ParseRequestURI(u.RequestURI())
+	if err != nil {
+		return u.Opaque
+	}
+	return r.Path
 }
 
 // covers reports whether req gets the session's token.
@@ -77,7 +110,7 @@ func (a *authScope) under(u *url.URL) (rel string, ok bool) {
 			return "", false
 		}
 	}
-	rel, ok = strings.CutPrefix(u.Path, a.prefix)
+	rel, ok = strings.CutPrefix(sentPath(u), a.prefix)
 	switch {
 	case !ok || !strings.HasPrefix(rel, "/"):
 		return "", false // "/prefixed" is not under "/prefix"
@@ -92,10 +125,14 @@ func (a *authScope) sameAPI(b *authScope) bool {
 	return a.scheme != "" && a.scheme == b.scheme && a.host == b.host && a.port == b.port && a.prefix == b.prefix
 }
 
-// portOf returns port, or the default port of scheme if port is empty.
+// portOf returns port without leading zeros, as it is dialed, or the
+// default port of scheme if port is empty.
 func portOf(scheme, port string) string {
 	if port != "" {
-		return port
+		if p := strings.TrimLeft(port, "0"); p != "" {
+			return p
+		}
+		return "0"
 	}
 	if strings.EqualFold(scheme, "http") {
 		return "80"

@@ -1,11 +1,7 @@
 package wrapper_test
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,36 +10,6 @@ import (
 	"github.com/aisquare-studio/aisquare-go/wrapper"
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
-
-// recorder is a server that records the headers of what it receives and
-// answers status.
-type recorder struct {
-	*httptest.Server
-	mu      sync.Mutex
-	headers []http.Header
-}
-
-func newRecorder(t *testing.T, status int) *recorder {
-	t.Helper()
-	r := &recorder{}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.mu.Lock()
-		r.headers = append(r.headers, req.Header.Clone())
-		r.mu.Unlock()
-		if status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
-		}
-		w.WriteHeader(status)
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *recorder) received() []http.Header {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.headers
-}
 
 // TestTokenOnlyToItsAPI: a request through HTTPClient to another server,
 // such as a presigned download URL, gets no token and no refresh.
@@ -96,53 +62,4 @@ func TestTokenOnlyUnderTheBasePath(t *testing.T) {
 	for i, h := range got[1:] {
 		assert.Empty(t, h.Get("Authorization"), "request %d", i+1)
 	}
-}
-
-func TestUserAgentOnEveryRequest(t *testing.T) {
-	rec := newRecorder(t, http.StatusOK)
-	for _, opts := range [][]wrapper.Option{
-		{wrapper.WithBaseURL(rec.URL)},
-		{wrapper.WithBaseURL(rec.URL), wrapper.WithTokens(jwtFor(t), "refresh-token")},
-	} {
-		c, err := wrapper.New(append(opts, wrapper.WithUserAgent("tool/3"))...)
-		require.NoError(t, err)
-		resp, err := c.HTTPClient().Get(rec.URL + "/anything/")
-		require.NoError(t, err)
-		resp.Body.Close()
-		_, err = c.API().RefreshCreateWithResponse(context.Background(), apiRefreshBody("r"))
-		require.NoError(t, err)
-	}
-	got := rec.received()
-	require.Len(t, got, 4)
-	for i, h := range got {
-		assert.Equal(t, "tool/3 aisquare-go/"+wrapper.Version, h.Get("User-Agent"), "request %d", i)
-	}
-}
-
-func TestRelativeURLSaysItMustBeAbsolute(t *testing.T) {
-	rec := newRecorder(t, http.StatusOK)
-	for _, opts := range [][]wrapper.Option{
-		{wrapper.WithBaseURL(rec.URL)},
-		{wrapper.WithBaseURL(rec.URL), wrapper.WithTokens(jwtFor(t), "refresh-token")},
-	} {
-		c, err := wrapper.New(opts...)
-		require.NoError(t, err)
-		req, err := http.NewRequest(http.MethodGet, "/api/v1/me/", nil)
-		require.NoError(t, err)
-		_, err = c.HTTPClient().Do(req)
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "must be absolute")
-		assert.NotContains(t, err.Error(), "plain http")
-	}
-	assert.Empty(t, rec.received())
-}
-
-// jwtFor returns an access token valid for an hour.
-func jwtFor(t *testing.T) string {
-	t.Helper()
-	srv := wrappertest.NewServer(wrappertest.Options{})
-	t.Cleanup(srv.Close)
-	access, _ := srv.IssuePair(1)
-	require.True(t, strings.HasPrefix(access, "eyJ"))
-	return access
 }

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/aisquare-studio/aisquare-go/api"
-	"github.com/aisquare-studio/aisquare-go/internal/claims"
 	"github.com/aisquare-studio/aisquare-go/wrapper/internal/session"
 )
 
@@ -20,10 +19,31 @@ import (
 // session received it, half of what it had left is the margin.
 const DefaultRefreshMargin = time.Minute
 
-// ErrNoTokens is returned by a session that has no refresh token: a client
-// made with neither [WithTokens] nor a [TokenStore] that holds tokens, before
-// [Client.SetTokens] is called.
+// ErrNoTokens is returned when there is no token to send: by a session
+// whose [TokenStore] holds none yet, until [Client.SetTokens] gives it a
+// pair; and, with a message of its own, by a client made without a session
+// (no [WithTokens], [WithTokenStore] or [WithLogin], and no sign-in found:
+// see [New]), to which SetTokens cannot give one.
 var ErrNoTokens = errors.New("wrapper: no tokens: log in and call SetTokens")
+
+// errInLogin is the error of AccessToken called with the context of
+// WithLogin's function: the session waits for that login, which sends no
+// token.
+var errInLogin = errors.New("wrapper: AccessToken called by WithLogin's function, " +
+	"which the session waits for: a login sends no token")
+
+// errNoSession is [ErrNoTokens] for a client made without a session, to
+// which SetTokens cannot give one.
+var errNoSession error = noSession{}
+
+type noSession struct{}
+
+func (noSession) Error() string {
+	return "wrapper: no tokens: this client was made without a session (no WithTokens, WithTokenStore or WithLogin, " +
+		`and no sign-in found: "aisquare login", $AISQUARE_TOKEN): make the client with one of them`
+}
+
+func (noSession) Is(target error) bool { return target == ErrNoTokens }
 
 // startSession starts c's session with the tokens and store of cfg, or the
 // credential found in the environment.
@@ -39,9 +59,6 @@ func (c *Client) startSession(cfg *config, found *credential) error {
 	case found != nil && found.store == nil:
 		c.source, given = found.source, session.Pair{Access: found.access, Expiry: found.expiry}
 		noTokens = expiredError{found.source}
-		if _, err := claims.Parse(found.access); err != nil {
-			scheme = "Bearer" // AISquare's own tokens, such as "aisq_...", go as Bearer tokens
-		}
 	case found != nil:
 		c.source = found.source
 	case cfg.refresh != "":
@@ -76,6 +93,9 @@ func (c *Client) startSession(cfg *config, found *credential) error {
 			}
 		},
 	}, given)
+	if err != nil && c.store != nil {
+		c.store.close() // a failed save of New's is not retried
+	}
 	if errors.Is(err, session.ErrOtherAccount) {
 		return errStoreAccount // two accounts share one store
 	}
@@ -100,7 +120,10 @@ func (c *Client) token(ctx context.Context) (*session.Token, error) {
 // returns [ErrNoTokens].
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	if c.session == nil {
-		return "", ErrNoTokens
+		return "", errNoSession
+	}
+	if c.session.InFlight(ctx) {
+		return "", errInLogin
 	}
 	t, err := c.token(ctx)
 	if err != nil {
@@ -119,7 +142,7 @@ type tokenSource struct{ c *Client }
 
 func (ts tokenSource) Token() (*oauth2.Token, error) {
 	if ts.c.session == nil {
-		return nil, ErrNoTokens
+		return nil, errNoSession
 	}
 	t, err := ts.c.token(context.Background())
 	if err != nil {
@@ -134,10 +157,10 @@ func (ts tokenSource) Token() (*oauth2.Token, error) {
 // and its waiting callers get the tokens set here. If the save fails,
 // SetTokens returns the error, and the session uses the tokens all the same
 // and keeps trying to save them. A client made without a session has none to
-// set, and returns [ErrNoTokens].
+// set: SetTokens returns an error matching [ErrNoTokens] that says so.
 func (c *Client) SetTokens(ctx context.Context, access, refresh string) error {
 	if c.session == nil {
-		return ErrNoTokens
+		return errNoSession
 	}
 	if strings.TrimSpace(refresh) == "" {
 		return fmt.Errorf("wrapper: SetTokens: %w", ErrEmptyToken)

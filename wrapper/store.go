@@ -12,6 +12,7 @@ import (
 // token is never lost.
 type TokenStore interface {
 	// Load returns the stored tokens, or nil and no error if there are none.
+	// An [oauth2.Token] formats its tokens in the clear: don't log it.
 	Load(ctx context.Context) (*oauth2.Token, error)
 	// Save replaces the stored tokens.
 	Save(ctx context.Context, tok *oauth2.Token) error

@@ -4,18 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
+	"time"
 
-	"github.com/aisquare-studio/aisquare-go/api"
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
 	"github.com/aisquare-studio/aisquare-go/wrapper/internal/session"
 )
@@ -23,11 +17,12 @@ import (
 // transport is the one pipeline of every request of [Client.HTTPClient]
 // and of [Client.API], in this order: the URL must be absolute; the
 // User-Agent; the session's token, and the replay after a 401 (see
-// [Client.HTTPClient]); then next, the retries and the transport. It closes
-// the request's body on every error.
+// [Client.HTTPClient]); then next, the retries and the transport, all under
+// the client's timeout. It closes the request's body on every error.
 type transport struct {
-	next http.RoundTripper // never nil
-	ua   []string          // the User-Agent header's value, shared (see headerValue)
+	next    http.RoundTripper // never nil
+	timeout time.Duration     // bounds each request, response body included; 0: none
+	ua      []string          // the User-Agent header's value, shared (see headerValue)
 	// owned says the requests are the generated client's, which builds one
 	// for each call and never looks at it again: their headers are set in
 	// place. Other requests are the caller's: as a RoundTripper must, the
@@ -38,12 +33,39 @@ type transport struct {
 	// token is the session's Token, whose error says when it waited for
 	// the store's lock.
 	token func(context.Context) (*session.Token, error)
-	// static says the session's token came from the environment, has no
-	// refresh token, and a 401 for it is an error that says to log in.
-	static bool
 }
 
+// RoundTrip sends req under the client's timeout, which lasts until the
+// response's body is closed. (An [http.Client]'s Timeout does the same, but
+// for a RoundTripper other than its own it adds a goroutine and a timer to
+// every request.)
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.timeout <= 0 {
+		return t.send(req)
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	resp, err := t.send(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{resp.Body, cancel}
+	return resp, nil
+}
+
+// cancelBody is a response's body that ends its request's timeout when
+// closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	defer b.cancel()
+	return b.ReadCloser.Close()
+}
+
+func (t *transport) send(req *http.Request) (*http.Response, error) {
 	if req.URL == nil || req.URL.Scheme == "" || req.URL.Host == "" {
 		closeBody(req)
 		path := ""
@@ -54,7 +76,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			"such as the client's BaseURL() followed by the path", path)
 	}
 	out := req
-	if _, ok := req.Header["User-Agent"]; !ok {
+	if req.Header == nil {
+		out = req.Clone(req.Context()) // net/http sends a request without headers too
+		out.Header = make(http.Header)
+	}
+	if _, ok := out.Header["User-Agent"]; !ok {
 		out = t.editable(req, out)
 		out.Header["User-Agent"] = t.ua
 	}
@@ -67,7 +93,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case authOptional:
 		return t.maybeToken(req, out)
 	case authRefresh:
-		return t.serveRefresh(out)
+		return t.serveRefresh(out, true)
+	}
+	if out.Method != http.MethodGet && t.scope.refreshElsewhere(req) {
+		return t.serveRefresh(out, false)
 	}
 	return t.next.RoundTrip(out)
 }
@@ -96,17 +125,16 @@ func (t *transport) withToken(req, out *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, redact.Error(err, maxErrorMessage, tok.Access) // net/http may quote what the server sent
 	}
-	if resp.StatusCode != http.StatusUnauthorized {
-		return resp, nil
-	}
-	if t.static {
-		return nil, loginRequired(resp)
-	}
-	if !replayable(req) {
+	if resp.StatusCode != http.StatusUnauthorized || !replayable(req) && tok.Refresh() != "" {
 		return resp, nil
 	}
 	next, err := t.s.Rejected(req.Context(), tok)
-	if next == nil && err == nil {
+	switch {
+	case next == nil && err == nil && tok.Refresh() == "":
+		// A token of $AISQUARE_TOKEN or AISquare's CLI: only a new login
+		// renews it.
+		return nil, loginRequired(resp)
+	case next == nil && err == nil, !replayable(req):
 		return resp, nil
 	}
 	drain(resp)
@@ -154,7 +182,7 @@ func (t *transport) maybeToken(req, out *http.Request) (*http.Response, error) {
 	// Read what tells a refused token: a small JSON body.
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	var body struct{ Code string }
-	if json.Unmarshal(head, &body) != nil || body.Code != "token_not_valid" {
+	if json.Unmarshal(head, &body) != nil || !refusedBeforeTheView[body.Code] {
 		resp.Body = struct {
 			io.Reader
 			io.Closer
@@ -170,6 +198,15 @@ func (t *transport) maybeToken(req, out *http.Request) (*http.Response, error) {
 		}
 	}
 	return t.next.RoundTrip(without)
+}
+
+// refusedBeforeTheView holds the codes of the 401s with which SimpleJWT's
+// JWTAuthentication refuses a bearer, before a view runs: a token that is
+// not valid, the user it names gone or inactive, a malformed header, or a
+// token issued before the user's password changed.
+var refusedBeforeTheView = map[string]bool{
+	"token_not_valid": true, "user_not_found": true, "user_inactive": true,
+	"bad_authorization_header": true, "password_changed": true,
 }
 
 // loginRequired reads and closes a 401 answer to a token that only a new
@@ -197,102 +234,6 @@ func (t *transport) editable(req, out *http.Request) *http.Request {
 // among requests: a header that costs no allocation. An append copies it,
 // and nothing in net/http writes into it.
 func headerValue(v string) []string { return []string{v}[:1:1] }
-
-// maxRefreshBody is the longest refresh request body the session reads to
-// find out whose refresh token it carries; a longer one is sent as it is.
-const maxRefreshBody = 64 << 10
-
-// serveRefresh sends a request to a refresh endpoint. If it carries the
-// session's own refresh token, in any encoding the endpoint parses, the
-// session serves it: spending that token behind the session's back would
-// leave the session holding a spent token. The session's refresh (shared
-// with one in flight, saved before use) is then answered as the server
-// would answer it. out may be modified.
-func (t *transport) serveRefresh(out *http.Request) (*http.Response, error) {
-	if out.Method != http.MethodPost || out.Body == nil || out.Body == http.NoBody {
-		return t.next.RoundTrip(out)
-	}
-	data, err := io.ReadAll(io.LimitReader(out.Body, maxRefreshBody+1))
-	if err != nil {
-		closeBody(out)
-		return nil, fmt.Errorf("wrapper: reading refresh request body: %w", err)
-	}
-	if len(data) <= maxRefreshBody {
-		if refresh := refreshIn(out.Header.Get("Content-Type"), data); refresh != "" {
-			next, rotated, ok, err := t.s.RefreshNow(out.Context(), refresh)
-			if ok {
-				closeBody(out)
-				return refreshAnswer(out, next, rotated, err)
-			}
-		}
-	}
-	rest := out.Body
-	out = out.Clone(out.Context())
-	out.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(data), rest), rest}
-	return t.next.RoundTrip(out)
-}
-
-// refreshIn returns the refresh token in a refresh request's body, in JSON,
-// a form or a multipart form, as Django REST Framework parses them; "" if
-// there is none.
-func refreshIn(contentType string, body []byte) string {
-	mediaType, params, _ := mime.ParseMediaType(contentType)
-	switch mediaType {
-	case "application/x-www-form-urlencoded":
-		form, _ := url.ParseQuery(string(body))
-		return strings.TrimSpace(form.Get("refresh"))
-	case "multipart/form-data":
-		form, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(maxRefreshBody)
-		if err != nil {
-			return ""
-		}
-		defer func() { _ = form.RemoveAll() }()
-		if v := form.Value["refresh"]; len(v) > 0 {
-			return strings.TrimSpace(v[0])
-		}
-		return ""
-	}
-	var fields api.TokenRefreshRequest
-	if json.Unmarshal(body, &fields) != nil {
-		return ""
-	}
-	return strings.TrimSpace(fields.Refresh)
-}
-
-// refreshAnswer turns the session's refresh into the response the server
-// would have sent: 200 with the new access token, and the new refresh token
-// if it rotated; or the server's own error answer.
-func refreshAnswer(req *http.Request, next *session.Token, rotated bool, err error) (*http.Response, error) {
-	status, contentType := http.StatusOK, "application/json"
-	var body []byte
-	if err != nil {
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) {
-			return nil, err
-		}
-		status, contentType, body = apiErr.StatusCode, apiErr.ContentType, apiErr.Body
-	} else {
-		ans := api.TokenRefresh{Access: next.Access}
-		if rotated {
-			ans.Refresh = next.Refresh()
-		}
-		body, _ = json.Marshal(ans) // two strings always marshal
-	}
-	return &http.Response{
-		Status:     strconv.Itoa(status) + " " + http.StatusText(status),
-		StatusCode: status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{
-			"Content-Type":   {contentType},
-			"Content-Length": {strconv.Itoa(len(body))},
-		},
-		Body:          io.NopCloser(bytes.NewReader(body)),
-		ContentLength: int64(len(body)),
-		Request:       req,
-	}, nil
-}
 
 // replayable reports whether req's body can be sent again.
 func replayable(req *http.Request) bool {

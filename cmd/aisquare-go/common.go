@@ -174,7 +174,7 @@ func (c *common) ambient(ctx context.Context) (client *wrapper.Client, ok bool, 
 		opts = append(opts, wrapper.WithBaseURL(c.api.value))
 	}
 	if client, err = wrapper.New(opts...); err != nil {
-		return nil, true, err
+		return nil, true, ambientError{err}
 	}
 	if client.CredentialSource() == "" {
 		return nil, false, client.Close()
@@ -182,8 +182,15 @@ func (c *common) ambient(ctx context.Context) (client *wrapper.Client, ok bool, 
 	return client, true, nil
 }
 
-// emptyTokenError is a token that is missing, empty or only white space
-// where the command looked for it; its message says where to put one.
+// ambientError is an error of the SDK's search for credentials: about
+// $AISQUARE_TOKEN or AISquare's own CLI session, not the session store.
+type ambientError struct{ error }
+
+func (e ambientError) Unwrap() error { return e.error }
+
+// emptyTokenError is input that holds no usable token: missing, empty,
+// only white space, or a refresh token that expired; its message says
+// what to do. It exits 2.
 type emptyTokenError struct{ msg string }
 
 func (e *emptyTokenError) Error() string { return e.msg }
@@ -195,8 +202,9 @@ func (c *common) fail(err error) int {
 	line := "aisquare-go " + c.name + ": " + shellAdvice(err.Error())
 	code := exitFailure
 	var (
-		none  *noSessionError
-		empty *emptyTokenError
+		none    *noSessionError
+		empty   *emptyTokenError
+		ambient ambientError
 	)
 	switch {
 	case errors.As(err, &empty):
@@ -211,7 +219,7 @@ func (c *common) fail(err error) int {
 		code = exitRejected
 		line += `; log in, then hand the access and refresh tokens to "aisquare-go session set` + c.storeFlag() +
 			`" on standard input`
-	case errors.Is(err, wrapper.ErrStoreMismatch):
+	case errors.Is(err, wrapper.ErrStoreMismatch) && !errors.As(err, &ambient):
 		line += `; "aisquare-go session show` + c.storeFlag() + `" shows that session, and "aisquare-go session clear` +
 			c.storeFlag() + `" removes it; or use another --store`
 	}
@@ -223,6 +231,8 @@ func (c *common) fail(err error) int {
 // follow, and the command's own in its place.
 var goAdvice = []struct{ sdk, shell string }{
 	{"use https, or WithInsecureHTTP", "use an https URL, or a loopback address (localhost, 127.0.0.1 or [::1]) for a local server"},
+	{"choose its API with WithBaseURL or $", "choose its API with --api-url or $"},
+	{"; WithoutAmbientCredentials turns the search for credentials off", ""},
 }
 
 // shellAdvice returns msg, an error message of the SDK, with the advice it

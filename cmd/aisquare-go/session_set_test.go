@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
+	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
 
 // login posts body to SimpleJWT's login view and returns its answer.
@@ -39,6 +41,58 @@ func unchanged(t *testing.T, path string, before []byte, msgAndArgs ...any) {
 	assert.Equal(t, string(before), string(data), msgAndArgs...)
 }
 
+func TestSessionSetAndToken(t *testing.T) {
+	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true, AccessLifetime: time.Hour})
+	t.Cleanup(srv.Close)
+	access, refresh := srv.IssuePair(7)
+	dir := filepath.Join(t.TempDir(), "config")
+	store := filepath.Join(dir, "session.json")
+
+	for _, input := range []string{access + "\n" + refresh + "\n", `{"access":"` + access + `","refresh":"` + refresh + `"}`} {
+		r := aisquareGo(t, nil, input, "session", "set", "--store", store, "--base-url", srv.URL)
+		require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+		assert.Empty(t, r.stdout)
+		assert.NotContains(t, r.stderr, refresh)
+		assert.Equal(t, map[string]string{"access": access, "refresh": refresh, "base_url": srv.URL}, storeFile(t, store))
+	}
+	info, err := os.Stat(store)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+	info, err = os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), info.Mode().Perm())
+
+	// A valid token: printed as it is, nothing else, no refresh.
+	r := aisquareGo(t, nil, "", "token", "--store", store)
+	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+	assert.Equal(t, access+"\n", r.stdout)
+	assert.Empty(t, r.stderr)
+	assert.Zero(t, srv.Requests(wrappertest.RefreshRoute))
+
+	// refresh --store: the rotated pair is saved, and a second run spends
+	// the new one.
+	for range 2 {
+		r = aisquareGo(t, nil, "", "refresh", "--store", store)
+		require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+		out := decode(t, r.stdout)
+		assert.Equal(t, srv.LastRefreshToken(), out.Refresh)
+		saved := storeFile(t, store)
+		assert.Equal(t, out.Access, saved["access"])
+		assert.Equal(t, out.Refresh, saved["refresh"])
+		assert.Equal(t, srv.URL, saved["base_url"])
+	}
+
+	// Bad input is refused, and the store is left as it was; no refresh
+	// token is exit 2.
+	before := storeFile(t, store)
+	for input, code := range map[string]int{"": 2, "one-line-only": 1, "a\nb\nc": 1, `{"access":"a"}`: 2, "{not json": 1} {
+		r = aisquareGo(t, nil, input, "session", "set", "--store", store)
+		assert.Equal(t, code, r.code, "input %q", input)
+		assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+	}
+	assert.Equal(t, before, storeFile(t, store))
+}
+
 // TestSessionSetRefusesWhatCannotBeRight: pairs that cannot be right are
 // refused, saving nothing, with what is wrong and never the input.
 func TestSessionSetRefusesWhatCannotBeRight(t *testing.T) {
@@ -46,6 +100,7 @@ func TestSessionSetRefusesWhatCannotBeRight(t *testing.T) {
 	access, refresh := srv.Pair(t)
 	access2, _ := srv.Pair(t)
 	_, refresh2 := srv.Pair(t)
+	oldAccess, oldRefresh := srv.PairIssuedAgo(t, 400*24*time.Hour)
 	_, wrongPassword := login(t, srv.URL, `{"username":"alice","password":"wrong"}`)
 	require.JSONEq(t, `{"detail":"No active account found with the given credentials"}`, wrongPassword)
 	_, noFields := login(t, srv.URL, `{}`)
@@ -81,6 +136,8 @@ func TestSessionSetRefusesWhatCannotBeRight(t *testing.T) {
 				"password: This field is required.; username: This field is required.; log in again"},
 		{"a JSON object of something else", `{"theme":"dark"}`, 2, `no tokens on standard input: the JSON object has no "access" and "refresh"`},
 		{"white space only", " \n\t\n", 2, "nothing on standard input"},
+		{"a refresh token that expired", oldAccess + "\n" + oldRefresh, 2,
+			"the second line is a refresh token that expired at "},
 	}
 	dir := t.TempDir()
 	existing := filepath.Join(dir, "existing", "session.json")
@@ -101,7 +158,7 @@ func TestSessionSetRefusesWhatCannotBeRight(t *testing.T) {
 				assert.Empty(t, res.stdout)
 				assert.Equal(t, 1, strings.Count(res.stderr, "\n"), "one line: %q", res.stderr)
 				assert.Contains(t, res.stderr, "aisquare-go session set: "+tc.stderr)
-				for _, secret := range []string{access, refresh, access2, refresh2, access[:20], refresh[30:]} {
+				for _, secret := range []string{access, refresh, access2, refresh2, access[:20], refresh[30:], oldAccess, oldRefresh} {
 					assert.NotContains(t, res.stderr, secret)
 				}
 				assert.NotContains(t, res.stderr, "\a")

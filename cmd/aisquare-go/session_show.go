@@ -21,9 +21,10 @@ func sessionShowCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 
 Prints the API URL the session belongs to, where it comes from (as
 "aisquare-go token" finds it: the session store, $AISQUARE_TOKEN, or
-AISquare's own CLI session), and when its tokens expire, never a token. With --api-url, $AISQUARE_API_URL or $AISQUARE_BASE_URL naming
-another API, it says that commands aimed there refuse this session. It
-sends nothing.
+AISquare's own CLI session), and when its tokens expire, never a token.
+With --api-url, $AISQUARE_API_URL or $AISQUARE_BASE_URL naming another
+API, it says that commands aimed there refuse this session. It sends
+nothing.
 
 Exit status: 0 on success, 2 when the store holds no session, 1 otherwise.
 

@@ -30,12 +30,12 @@ Prints a valid access token, and nothing else. It takes the first of:
 the session store given with --store; $AISQUARE_TOKEN; the session store at
 its default path; the session of AISquare's own CLI ("aisquare login"), for
 its API only. A token of $AISQUARE_TOKEN or of AISquare's CLI is printed as
-it is, until it expires. The session store's is held as the SDK holds it: a token past its expiry is refreshed
-first, and the new pair (a rotated refresh token included) saved under the
-store's lock, so that it can run beside services that share the store; a
-token valid for another second or more is printed as it is, however short
-its life, and one closer to its expiry is waited out, then refreshed. A
-credential helper:
+it is, until it expires. The session store's is held as the SDK holds it:
+a token past its expiry is refreshed first, and the new pair (a rotated
+refresh token included) saved under the store's lock, so that it can run
+beside services that share the store; a token valid for another second or
+more is printed as it is, however short its life, and one closer to its
+expiry is waited out, then refreshed. A credential helper:
 
   curl -H "Authorization: Bearer $(aisquare-go token)" https://api.aisquare.studio/...
 

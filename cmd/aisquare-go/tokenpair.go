@@ -11,8 +11,10 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
+	"github.com/aisquare-studio/aisquare-go/internal/claims"
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
@@ -112,8 +114,9 @@ func loginError(obj map[string]json.RawMessage) string {
 }
 
 // checkPair refuses a pair that cannot be right: a token that is not one
-// (see [checkToken]), and, by their JWT token_type claims, an access token
-// given as the refresh token or the other way round. first and second name
+// (see [checkToken]); by their JWT token_type claims, an access token
+// given as the refresh token or the other way round; a refresh token past
+// its exp. first and second name
 // the access and the refresh token where they were read; verb joins a name
 // to what it holds.
 func checkPair(access, refresh, first, second, verb string) error {
@@ -133,6 +136,10 @@ func checkPair(access, refresh, first, second, verb string) error {
 		return fmt.Errorf("%s %s a refresh token, not an access token", first, verb)
 	case rt == "access":
 		return fmt.Errorf("%s %s an access token, not a refresh token", second, verb)
+	}
+	if c, err := claims.Parse(refresh); err == nil && !c.Expiry.After(time.Now()) {
+		return &emptyTokenError{fmt.Sprintf("%s %s a refresh token that expired at %s: log in again, then pipe the new pair in",
+			second, verb, c.Expiry.UTC().Format(time.RFC3339))}
 	}
 	return nil
 }

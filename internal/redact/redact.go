@@ -24,12 +24,16 @@ var (
 	jwtShape = regexp.MustCompile(`e[wy][A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*)?`)
 	// bearer matches the credential of an Authorization header echoed back.
 	bearer = regexp.MustCompile(`(?i)\b(bearer)(\s+)[A-Za-z0-9_\-.~+/]{16,}=*`)
+	// aisquare matches an access token of AISquare's own OAuth sign-in:
+	// "aisq_" and 43 URL-safe characters (a few less when cut short).
+	aisquare = regexp.MustCompile(`aisq_[A-Za-z0-9_-]{16,}`)
 )
 
 // Text returns s fit to show: invalid UTF-8 mended, line breaks and tabs
 // turned into spaces, other control and bidirectional formatting
 // characters removed, every secret (of at least 8 bytes) and anything
-// shaped like a JWT or a bearer credential (of 16 characters or more) replaced with [Placeholder], and
+// shaped like a JWT, an AISquare "aisq_" token or a bearer credential (of
+// 16 characters or more) replaced with [Placeholder], and
 // the result cut to at most limit bytes (ending in "…" when cut). limit
 // <= 0 means no limit.
 func Text(s string, limit int, secrets ...string) string {
@@ -39,8 +43,8 @@ func Text(s string, limit int, secrets ...string) string {
 }
 
 // Secrets replaces each secret (of at least 8 bytes) and anything shaped
-// like a JWT or a bearer credential in s with [Placeholder], and leaves the
-// rest of s as it is.
+// like a JWT, an AISquare "aisq_" token or a bearer credential in s with
+// [Placeholder], and leaves the rest of s as it is.
 func Secrets(s string, secrets ...string) string {
 	for _, secret := range secrets {
 		if len(secret) >= minSecret {
@@ -48,13 +52,14 @@ func Secrets(s string, secrets ...string) string {
 		}
 	}
 	s = jwtShape.ReplaceAllString(s, Placeholder)
+	s = aisquare.ReplaceAllString(s, Placeholder)
 	return bearer.ReplaceAllString(s, "${1}${2}"+Placeholder)
 }
 
 // Bytes is [Secrets] for a byte slice, such as a raw response body. It
 // returns b itself when there is nothing to replace.
 func Bytes(b []byte, secrets ...string) []byte {
-	found := jwtShape.Match(b) || bearer.Match(b)
+	found := jwtShape.Match(b) || bearer.Match(b) || aisquare.Match(b)
 	for _, secret := range secrets {
 		found = found || len(secret) >= minSecret && bytes.Contains(b, []byte(secret))
 	}

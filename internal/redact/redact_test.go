@@ -10,7 +10,12 @@ import (
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
-const jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+func abs(n int) int {
+	if n < 0 {
+		return -(n + 1)
+	}
+	return n
+}
 
 func TestText(t *testing.T) {
 	tests := []struct {
@@ -82,9 +87,19 @@ func FuzzText(f *testing.F) {
 	})
 }
 
-func abs(n int) int {
-	if n < 0 {
-		return -(n + 1)
+// TestAISquareTokens: AISquare's own access tokens, which are not JWTs, are
+// redacted wherever they appear.
+func TestAISquareTokens(t *testing.T) {
+	const tok = "aisq_Zx9KqP3mN7vB2wR5tY8uI1oL4aS6dF0gH3jK5lQ7e"
+	for _, s := range []string{
+		`unexpected argument "` + tok + `"`,
+		`invalid value "` + tok + `" for flag -timeout`,
+		tok,
+	} {
+		got := redact.Text(s, 0)
+		assert.NotContains(t, got, tok[5:], s)
+		assert.Contains(t, got, redact.Placeholder)
+		assert.NotContains(t, string(redact.Bytes([]byte(s))), tok[5:])
 	}
-	return n
+	assert.Equal(t, "aisq_short", redact.Text("aisq_short", 0), "too short to be one")
 }

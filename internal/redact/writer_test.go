@@ -12,6 +12,12 @@ import (
 	"github.com/aisquare-studio/aisquare-go/internal/redact"
 )
 
+var errFailed = errors.New("write failed")
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errFailed }
+
 func TestNewWriter(t *testing.T) {
 	tests := []struct {
 		name, in string
@@ -51,9 +57,3 @@ func TestNewWriterFlagSet(t *testing.T) {
 	assert.Contains(t, b.String(), `invalid value "[REDACTED]" for flag -timeout`)
 	assert.Contains(t, b.String(), "how long", "the usage that follows")
 }
-
-var errFailed = errors.New("write failed")
-
-type failingWriter struct{}
-
-func (failingWriter) Write([]byte) (int, error) { return 0, errFailed }

@@ -17,9 +17,11 @@ import (
 const (
 	maxSpecBytes = 16 << 20
 	maxDepth     = 100
-	// maxNodes caps the nodes of the spec with its YAML aliases expanded,
-	// which a few lines of anchors can make exponential.
-	maxNodes = 4_000_000
+	// maxNodes and maxExpanded cap the nodes of the spec, and the bytes of
+	// their text, with its YAML aliases expanded, which a few lines of
+	// anchors can make exponential.
+	maxNodes    = 4_000_000
+	maxExpanded = 64 << 20
 	// maxSeparators caps what a spec holds before it is parsed: parsing
 	// costs a node per item, some 150 bytes each, and a flat list of
 	// millions takes seconds and gigabytes. A spec of 200 operations has
@@ -79,19 +81,26 @@ func separators(data []byte) int {
 	return n
 }
 
-// errTooMany stops the walk of checkShape.
-var errTooMany = errors.New("too many nodes")
+// errTooMany and errTooLarge stop the walk of checkShape.
+var (
+	errTooMany  = errors.New("too many nodes")
+	errTooLarge = errors.New("too many bytes")
+)
 
-// checkShape refuses a document nested deeper than maxDepth or with more
-// than maxNodes nodes, aliases expanded. Only this walk follows aliases: it
-// stops at the first limit, so a document built to explode does no harm.
+// checkShape refuses a document nested deeper than maxDepth, or with more
+// than maxNodes nodes or maxExpanded bytes of text, aliases expanded. Only
+// this walk follows aliases: it stops at the first limit, so a document
+// built to explode does no harm.
 func checkShape(path string, root *yaml.Node) error {
-	nodes := 0
+	nodes, size := 0, 0
 	var at []string // the keys from the top, for the message
 	var walk func(n *yaml.Node, depth int) error
 	walk = func(n *yaml.Node, depth int) error {
 		if nodes++; nodes > maxNodes {
 			return errTooMany
+		}
+		if size += len(n.Value); size > maxExpanded {
+			return errTooLarge
 		}
 		if depth > maxDepth {
 			shown := jsonPath(at[:min(len(at), 8)])
@@ -131,13 +140,16 @@ func checkShape(path string, root *yaml.Node) error {
 		}
 		return nil
 	}
-	if err := walk(root, 0); errors.Is(err, errTooMany) {
+	switch err := walk(root, 0); {
+	case errors.Is(err, errTooMany):
 		return fmt.Errorf("specgen: %s has more than %d nodes once its YAML aliases are expanded: specgen does not read it",
 			path, maxNodes)
-	} else if err != nil {
+	case errors.Is(err, errTooLarge):
+		return fmt.Errorf("specgen: %s holds more than %d MiB of text once its YAML aliases are expanded: specgen does not read it",
+			path, maxExpanded>>20)
+	default:
 		return err
 	}
-	return nil
 }
 
 // docNode returns the top mapping of a document node.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -74,4 +75,26 @@ func TestNotOpenAPI3(t *testing.T) {
 	_, err := generate(t, s, sdkOverlay(t))
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "specgen: "+s+" is not YAML or JSON: "), err.Error())
+}
+
+// TestAliasedTextIsBounded: a large value repeated by YAML aliases, under
+// every other limit, is refused before anything parses it, at once.
+func TestAliasedTextIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("openapi: 3.0.3\ninfo: {title: t, version: '1', description: &big '")
+	b.WriteString(strings.Repeat("x", 1<<20))
+	b.WriteString("'}\npaths: {}\nx-copies: [")
+	for i := range 99 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("*big")
+	}
+	b.WriteString("]\n")
+	spec := writeFile(t, "openapi.yaml", b.String())
+	start := time.Now()
+	_, err := readSpec(spec)
+	require.Error(t, err)
+	assert.Equal(t, "specgen: "+spec+" holds more than 64 MiB of text once its YAML aliases are expanded: specgen does not read it", err.Error())
+	t.Logf("refused in %v", time.Since(start))
 }

@@ -19,6 +19,23 @@ func movedSpec(t *testing.T, paths, to string) string {
 	return s
 }
 
+// followAdvice changes the target on line of a copy of overlay as the
+// message err says, and returns the copy.
+func followAdvice(t *testing.T, err error, overlay string, line int) string {
+	t.Helper()
+	var target string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if strings.HasPrefix(l, "    $.paths[") {
+			target = strings.TrimSpace(l)
+		}
+	}
+	require.NotEmpty(t, target, "the message gives a target")
+	lines := strings.Split(readFile(t, overlay), "\n")
+	require.Contains(t, lines[line-1], "- target: ")
+	lines[line-1] = "  - target: " + target
+	return writeFile(t, "overlay.yaml", strings.Join(lines, "\n"))
+}
+
 // TestMovedRefreshView: for the moves seen in real specs, the message says
 // the one line to change and the exact target; after that change,
 // generation passes and the generated code names the new path.
@@ -47,23 +64,6 @@ func TestMovedRefreshView(t *testing.T) {
 			has(t, g.client, `operationPath := fmt.Sprintf("`+to+`")`)
 		})
 	}
-}
-
-// followAdvice changes the target on line of a copy of overlay as the
-// message err says, and returns the copy.
-func followAdvice(t *testing.T, err error, overlay string, line int) string {
-	t.Helper()
-	var target string
-	for _, l := range strings.Split(err.Error(), "\n") {
-		if strings.HasPrefix(l, "    $.paths[") {
-			target = strings.TrimSpace(l)
-		}
-	}
-	require.NotEmpty(t, target, "the message gives a target")
-	lines := strings.Split(readFile(t, overlay), "\n")
-	require.Contains(t, lines[line-1], "- target: ")
-	lines[line-1] = "  - target: " + target
-	return writeFile(t, "overlay.yaml", strings.Join(lines, "\n"))
 }
 
 // TestSeveralRefreshViews: the overlay's target chooses among them; every

@@ -18,6 +18,18 @@ import (
 	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
 
+// fakeClock is a clock shared by a server and its clients, moved by hand.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock(t time.Time) *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(t.UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time      { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+
 // BenchmarkLoad compares loading a pair from Redis on loopback with loading
 // it from a file.
 func BenchmarkLoad(b *testing.B) {
@@ -47,18 +59,6 @@ func BenchmarkLoad(b *testing.B) {
 		})
 	}
 }
-
-// fakeClock is a clock shared by a server and its clients, moved by hand.
-type fakeClock struct{ ns atomic.Int64 }
-
-func newFakeClock(t time.Time) *fakeClock {
-	c := &fakeClock{}
-	c.ns.Store(t.UnixNano())
-	return c
-}
-
-func (c *fakeClock) Now() time.Time      { return time.Unix(0, c.ns.Load()) }
-func (c *fakeClock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 
 // BenchmarkFleetRefreshes runs N replicas, each with its own Redis client
 // and store on one key, against a server that rotates and blacklists. Each

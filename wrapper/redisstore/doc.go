@@ -11,8 +11,9 @@
 // A [*Store] is a [wrapper.TokenStore] and a [wrapper.TokenLocker]. The
 // session holds the store's lock while it refreshes: a lease in Redis (the
 // key with ":lease" appended, which is why a key may not end in ":lease"),
-// taken with SET NX PX by a random owner, renewed while held, and released
-// only by its owner. Inside it the session re-reads the key, and adopts a
+// taken with SET NX and an expiry (go-redis sends EX for whole seconds, PX
+// otherwise) by a random owner, renewed while held, and released only by
+// its owner. Inside it the session re-reads the key, and adopts a
 // pair another replica already rotated rather than spend its own refresh
 // token: one replica refreshes for the fleet.
 //

@@ -20,15 +20,6 @@ import (
 // spent twice is an error the test sees.
 var fleetServer = simplejwt.Options{Rotate: true, Blacklist: true, AccessLifetime: 3 * time.Second, Threaded: true}
 
-// assertNoFailedCall checks a replica's counts: calls made, none failed,
-// no "blacklisted" answer.
-func assertNoFailedCall(t *testing.T, r *replica, done event) {
-	t.Helper()
-	assert.Positive(t, done.Calls, "replica %d made no call", done.PID)
-	assert.Zero(t, done.Failed, "replica %d: %d of %d calls failed:\n%s", done.PID, done.Failed, done.Calls, joinLines(r.failures()))
-	assert.Zero(t, done.Blacklisted, "replica %d got %d blacklisted answers", done.PID, done.Blacklisted)
-}
-
 // assertAdoptionsAreNoRefreshes checks that a replica's session reported
 // no more refreshes than the refresh answers it got: a pair it took from
 // the store is reported as adopted, not as a refresh.
@@ -44,14 +35,25 @@ func assertAdoptionsAreNoRefreshes(t *testing.T, r *replica, done event) {
 		done.PID, done.RefreshEvents, ok, done.Adopted)
 }
 
-// assertStoredPairIsLive refreshes the key's refresh token against api: the
-// fleet left a pair that works, not one it spent.
-func assertStoredPairIsLive(t *testing.T, refresh string, api *simplejwt.Server) {
+// firstRefreshing waits for the first "refreshing" event of any of rs that
+// comes after the call, and returns its replica.
+func firstRefreshing(t *testing.T, rs []*replica, timeout time.Duration) (*replica, event) {
 	t.Helper()
-	c, err := wrapper.New(wrapper.WithBaseURL(api.URL))
-	require.NoError(t, err)
-	_, err = c.RefreshToken(context.Background(), refresh)
-	assert.NoError(t, err, "the stored refresh token is spent: a rotated pair was lost")
+	from := make([]int, len(rs))
+	for i, r := range rs {
+		from[i] = len(r.Events())
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		for i, r := range rs {
+			if e, _, ok := r.scan(from[i], is("refreshing")); ok {
+				return r, e
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("no replica refreshed in %v", timeout)
+	return nil, event{}
 }
 
 func TestFleetOfThreeProcessesSharesOneRotatingRefreshToken(t *testing.T) {
@@ -260,25 +262,4 @@ func TestPausedHolderCannotOverwriteTheNewerPair(t *testing.T) {
 	}
 	refresh, _ = storedPair(t, rdb, "fleet")
 	assert.NotEqual(t, refused, fingerprint(refresh), "the key holds the refused pair")
-}
-
-// firstRefreshing waits for the first "refreshing" event of any of rs that
-// comes after the call, and returns its replica.
-func firstRefreshing(t *testing.T, rs []*replica, timeout time.Duration) (*replica, event) {
-	t.Helper()
-	from := make([]int, len(rs))
-	for i, r := range rs {
-		from[i] = len(r.Events())
-	}
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		for i, r := range rs {
-			if e, _, ok := r.scan(from[i], is("refreshing")); ok {
-				return r, e
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("no replica refreshed in %v", timeout)
-	return nil, event{}
 }

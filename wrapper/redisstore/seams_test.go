@@ -443,7 +443,7 @@ func TestReplicasQueuedBehindAStoppedHolderAdoptItsPair(t *testing.T) {
 
 // TestDeadSessionRevivesWithAPairSavedInRedis: a service whose refresh
 // token was spent elsewhere dies once its grace period ends; a new login
-// saved in the key, as "aisquare session set" saves one, revives it
+// saved in the key, as "aisquare-go session set" saves one, revives it
 // without a restart, and it sends no refresh for it.
 func TestDeadSessionRevivesWithAPairSavedInRedis(t *testing.T) {
 	_, client := startRedis(t)

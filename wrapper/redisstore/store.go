@@ -117,6 +117,25 @@ type value struct {
 	Generation generation `json:"generation"`
 }
 
+// decodeValue reads the key's value as the save script reads it: by the
+// exact names of its keys, the last of a name winning. (encoding/json would
+// take "Refresh" or "GENERATION" for its fields, which the script ignores.)
+func decodeValue(data []byte) (value, error) {
+	var v value
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return v, err
+	}
+	for key, field := range map[string]any{"access": &v.Access, "refresh": &v.Refresh, "base_url": &v.BaseURL, "generation": &v.Generation} {
+		if r, ok := raw[key]; ok {
+			if err := json.Unmarshal(r, field); err != nil {
+				return v, err
+			}
+		}
+	}
+	return v, nil
+}
+
 // Load returns the stored pair, or nil and no error if the key holds none.
 // Under the lease, it also remembers the pair's generation: the next save
 // under the same lease succeeds only over it. A generation that is not a
@@ -167,8 +186,8 @@ func (s *Store) read(ctx context.Context) (*value, error) {
 	case err != nil:
 		return nil, redisError("reading", s.key, err)
 	}
-	var v value
-	switch err := json.Unmarshal(data, &v); {
+	v, err := decodeValue(data)
+	switch {
 	case errors.Is(err, errGeneration):
 		return nil, corrupt(s.key, "has a generation that is neither a string of decimal digits nor a whole number below 2^53")
 	case err != nil:

@@ -82,11 +82,13 @@ func (s *Session) run(f *flight) {
 	if f.err == nil {
 		s.obtain(ctx, f, unlock)
 	}
-	if f.next != nil && !f.adopted && s.cfg.Store != nil {
+	if f.next != nil && !f.adopted && f.next.refresh != "" && s.cfg.Store != nil {
 		s.saveMu.Lock() // a pair Set saved meanwhile is not overwritten
 		if s.cur.Load().gen == f.base.gen {
-			if err := s.cfg.Store.Save(ctx, f.next.pair()); err != nil {
-				f.saveErr = fmt.Errorf("wrapper: saving %s: %w", map[bool]string{false: "refreshed tokens", true: "tokens"}[f.login], err)
+			if err := s.cfg.Store.Save(ctx, f.next.pair()); err != nil && f.login {
+				f.saveErr = fmt.Errorf("wrapper: saving tokens: %w", err)
+			} else if err != nil {
+				f.saveErr = fmt.Errorf("wrapper: saving refreshed tokens: %w", err)
 			}
 		}
 		s.saveMu.Unlock()
@@ -109,6 +111,8 @@ func (s *Session) run(f *flight) {
 func (s *Session) obtain(ctx context.Context, f *flight, unlock func()) {
 	stored, foreign, err := s.fromStore(ctx, f.base)
 	switch {
+	case s.cur.Load().gen != f.base.gen:
+		f.idle = true // Set overtook the flight: what the store holds may be its pair, not to be spent here
 	case err != nil && f.base.dead != nil && s.cfg.Login == nil:
 		// Still dead, which its callers must learn; it reads again in a second.
 		f.err, f.idle = fmt.Errorf("%w; looking for a new pair: %w", f.base.dead, err), true
@@ -139,7 +143,7 @@ func (s *Session) refresh(ctx context.Context, f *flight, foreign bool, unlock f
 		stored, other, _ := s.fromStore(ctx, f.from)
 		if stored == nil && !other && s.grace > 0 && errors.Is(err, s.cfg.Invalid) {
 			unlock()
-			stored = s.await(ctx, f.from)
+			stored = s.await(ctx, f.from, f.base.gen)
 		}
 		if f.next, f.adopted = stored, stored != nil; f.adopted {
 			return
@@ -182,12 +186,13 @@ func (s *Session) stored(tok *oauth2.Token) *Token {
 }
 
 // await re-reads the store for the grace period after base's refresh token,
-// which the store still holds, was rejected: the replica that spent it may
-// have lost its lease before saving what it got, and saves it when back.
-func (s *Session) await(ctx context.Context, base *Token) *Token {
+// which the store still holds, was rejected, unless Set replaces the flight's
+// token of gen: the replica that spent it may have lost its lease before
+// saving what it got, and saves it when back.
+func (s *Session) await(ctx context.Context, base *Token, gen uint64) *Token {
 	dead := *base
 	dead.dead = s.cfg.Invalid // any other pair of the account is better now
-	for end := time.Now().Add(s.grace); time.Now().Before(end) && s.cur.Load().gen == base.gen; {
+	for end := time.Now().Add(s.grace); time.Now().Before(end) && s.cur.Load().gen == gen; {
 		select {
 		case <-ctx.Done():
 			return nil
@@ -203,6 +208,9 @@ func (s *Session) await(ctx context.Context, base *Token) *Token {
 }
 
 func (s *Session) login(ctx context.Context, f *flight) {
+	if s.cur.Load().gen != f.base.gen {
+		return // Set gave a pair meanwhile
+	}
 	p, err := s.cfg.Login(ctx)
 	if err == nil && p.Access == "" && p.Refresh == "" {
 		err = errors.New("no tokens")

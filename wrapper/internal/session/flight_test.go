@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,27 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// TestFlightCarriesTheCallersValues: a refresh runs with the values of the
+// caller that started it, such as its trace, and outlives its cancel.
+func TestFlightCarriesTheCallersValues(t *testing.T) {
+	type key struct{}
+	c := newClock()
+	srv := newServer(c, false)
+	seen := make(chan any, 1)
+	s, _ := newSession(t, srv, srv.pair(), func(cfg *Config) {
+		cfg.Refresh = func(ctx context.Context, r string) (Pair, error) {
+			seen <- ctx.Value(key{})
+			return srv.refresh(ctx, r)
+		}
+	})
+	c.Advance(time.Hour)
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "the caller's trace"))
+	_, err := s.Token(ctx)
+	require.NoError(t, err)
+	cancel()
+	assert.Equal(t, "the caller's trace", <-seen)
+}
 
 // TestAdoptsAStoredPairUnderTheLock: another process refreshed and saved;
 // the session takes its pair instead of spending its own refresh token,
@@ -252,4 +274,203 @@ func TestSaveErrorIsReported(t *testing.T) {
 	ev := evs.next(t)
 	assert.ErrorContains(t, ev.Err, "wrapper: saving refreshed tokens: disk full")
 	assert.Equal(t, tok.expiry, ev.Expiry)
+}
+
+// TestSetEndsTheGrace: Set while a flight waits out the grace period for a
+// pair another replica may save: the flight ends, and its callers get the
+// pair Set gave, long before the ten minutes of grace.
+func TestSetEndsTheGrace(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	store := leaseStore{&memStore{}, 5 * time.Minute}
+	given := srv.pair()
+	store.put(given)
+	s, _ := newSession(t, srv, Pair{}, func(cfg *Config) { cfg.Store = store })
+	_, err := srv.refresh(context.Background(), given.Refresh) // the other replica, which never saves
+	require.NoError(t, err)
+	c.Advance(time.Hour)
+	got := make(chan string, 1)
+	go func() {
+		tok, err := s.Token(context.Background())
+		assert.NoError(t, err)
+		if tok != nil {
+			got <- tok.Access
+		}
+	}()
+	require.Eventually(t, func() bool { return srv.calls.Load() == 2 }, 10*time.Second, time.Millisecond, "the session's refresh was rejected")
+	set := srv.pair()
+	require.NoError(t, s.Set(context.Background(), set))
+	select {
+	case access := <-got:
+		assert.Equal(t, set.Access, access)
+	case <-time.After(time.Minute):
+		t.Fatal("the caller still waits out the grace period after Set")
+	}
+}
+
+// TestNoLoginAfterSet: Set while a refresh that the server rejects is in
+// flight: the session takes the pair Set gave, and does not log in.
+func TestNoLoginAfterSet(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	srv.delay = 200 * time.Millisecond
+	given := srv.pair()
+	var logins atomic.Int32
+	s, _ := newSession(t, srv, given, func(cfg *Config) {
+		cfg.Login = func(context.Context) (Pair, error) { logins.Add(1); return srv.pair(), nil }
+	})
+	_, err := srv.refresh(context.Background(), given.Refresh) // spent elsewhere
+	require.NoError(t, err)
+	c.Advance(time.Hour)
+	got := make(chan string, 1)
+	go func() {
+		tok, err := s.Token(context.Background())
+		assert.NoError(t, err)
+		if tok != nil {
+			got <- tok.Access
+		}
+	}()
+	require.Eventually(t, func() bool { return srv.calls.Load() == 2 }, 10*time.Second, time.Millisecond)
+	set := srv.pair()
+	require.NoError(t, s.Set(context.Background(), set))
+	assert.Equal(t, set.Access, <-got)
+	assert.Zero(t, logins.Load(), "Set gave a pair: no login")
+}
+
+// TestAccessOnlyLoginIsNotSaved: a login that gives an access token alone
+// (an API key) is used but not saved: a store holds pairs, and another
+// process could not refresh it.
+func TestAccessOnlyLoginIsNotSaved(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	store := &memStore{}
+	const key = "aisq_Zx9KqP3mN7vB2wR5tY8uI1oL4aS6dF0gH3jK5lQ7e"
+	s, evs := newSession(t, srv, Pair{}, func(cfg *Config) {
+		cfg.Store = store
+		cfg.Login = func(context.Context) (Pair, error) { return Pair{Access: key}, nil }
+	})
+	tok, err := s.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, key, tok.Access)
+	ev := evs.next(t)
+	assert.True(t, ev.Login)
+	assert.NoError(t, ev.Err)
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	assert.Nil(t, store.tok, "nothing saved")
+}
+
+// TestGraceAfterSet: the grace period holds for a session whose pair came
+// from Set, when the stored pair it refreshes instead was spent by another
+// replica that saves what it got late.
+func TestGraceAfterSet(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	store := leaseStore{&memStore{}, 500 * time.Millisecond}
+	s, evs := newSession(t, srv, Pair{}, func(cfg *Config) { cfg.Store = store })
+	p1 := srv.pair()
+	require.NoError(t, s.Set(context.Background(), p1))
+	c.Advance(time.Hour)
+	p2, err := srv.refresh(context.Background(), p1.Refresh) // another replica, which saves
+	require.NoError(t, err)
+	store.put(p2)
+	c.Advance(time.Hour)
+	p3, err := srv.refresh(context.Background(), p2.Refresh) // and again, saving late
+	require.NoError(t, err)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		store.put(p3)
+	}()
+	tok, err := s.Token(context.Background())
+	require.NoError(t, err, "the session died although the pair landed within the grace period")
+	assert.Equal(t, p3.Access, tok.Access)
+	assert.True(t, evs.next(t).Adopted)
+}
+
+// TestSetWhileAFlightWaitsForTheLock: a flight waits for the store's lock;
+// Set gives a refresh token alone (its access token due at once). The
+// flight, overtaken, must not spend that token once it reads it from the
+// store: the session goes on with it.
+func TestSetWhileAFlightWaitsForTheLock(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	store := &memStore{}
+	s, _ := newSession(t, srv, srv.pair(), func(cfg *Config) { cfg.Store = store })
+	c.Advance(time.Hour) // the pair expired: the next caller starts a flight
+
+	store.lock.Lock() // another process holds the store's lock a moment
+	got := make(chan error, 1)
+	go func() { _, err := s.Token(context.Background()); got <- err }()
+	require.Eventually(t, func() bool { return s.flight.Load() != nil }, 10*time.Second, time.Millisecond)
+	p := srv.pair()
+	p.Access = ""
+	require.NoError(t, s.Set(context.Background(), p))
+	store.lock.Unlock()
+
+	require.NoError(t, <-got)
+	srv.mu.Lock()
+	valid := srv.valid[s.Refresh()]
+	srv.mu.Unlock()
+	assert.True(t, valid, "the session holds a refresh token the server still takes")
+	assert.Equal(t, s.Refresh(), store.get())
+	c.Advance(time.Minute)
+	_, err := s.Token(context.Background())
+	require.NoError(t, err)
+}
+
+// TestConcurrentUseLeavesTheSessionAlive: Token, Rejected, RefreshNow, Set,
+// Close and a moving clock at once, on a server that rotates and refuses
+// spent tokens, with a locking store. Afterwards the session is alive, the
+// store holds its pair, and the server takes its refresh token.
+func TestConcurrentUseLeavesTheSessionAlive(t *testing.T) {
+	for round := range 20 {
+		c := newClock()
+		srv := newServer(c, true)
+		srv.delay = time.Millisecond
+		store := &memStore{}
+		s, _ := newSession(t, srv, srv.pair(), func(cfg *Config) {
+			cfg.Store = store
+			cfg.OnEvent = nil
+		})
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 50 {
+					switch rand.N(6) {
+					case 0:
+						c.Advance(time.Duration(rand.N(20)) * time.Minute)
+					case 1:
+						if tok, err := s.Token(context.Background()); err == nil && rand.N(2) == 0 {
+							_, _ = s.Rejected(context.Background(), tok)
+						}
+					case 2:
+						_, _, _, _ = s.RefreshNow(context.Background(), s.Refresh())
+					case 3:
+						if rand.N(5) == 0 {
+							_ = s.Set(context.Background(), srv.pair())
+						}
+					case 4:
+						if rand.N(10) == 0 {
+							s.Close()
+						}
+					default:
+						_ = s.Peek()
+						_, _ = s.Token(context.Background())
+					}
+				}
+			})
+		}
+		wg.Wait()
+		s.Close()
+		cur := s.cur.Load()
+		require.Nil(t, cur.dead, "round %d: the session died", round)
+		assert.Equal(t, s.Refresh(), store.get(), "round %d: the store holds another pair", round)
+		srv.mu.Lock()
+		valid := srv.valid[s.Refresh()]
+		srv.mu.Unlock()
+		assert.True(t, valid, "round %d: the session holds a spent token", round)
+		c.Advance(time.Hour)
+		_, err := s.Token(context.Background())
+		require.NoError(t, err, "round %d", round)
+	}
 }

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,7 +36,8 @@ type Event struct {
 // gets a pair when there is no usable refresh token. Invalid matches the
 // server's rejection of a refresh token, Lost a refresh whose request may
 // have reached the server; NoTokens is the error of a session without a
-// refresh token. Scheme prefixes Token.Header, such as "Bearer".
+// refresh token. Scheme prefixes Token.Header of a JWT, such as "Bearer";
+// a token that is not a JWT goes as a Bearer token.
 type Config struct {
 	Refresh                 func(ctx context.Context, refresh string) (Pair, error)
 	Login                   func(ctx context.Context) (Pair, error)
@@ -128,6 +128,10 @@ func (s *Session) Peek() *Token {
 	return nil
 }
 
+// Refresh returns the refresh token the session holds, "" if none, valid
+// or not.
+func (s *Session) Refresh() string { return s.cur.Load().refresh }
+
 // renew returns a usable token newer than t, which expired or was refused.
 func (s *Session) renew(ctx context.Context, t *Token) (*Token, error) {
 	for range 3 {
@@ -135,8 +139,11 @@ func (s *Session) renew(ctx context.Context, t *Token) (*Token, error) {
 		if f == nil {
 			return cur, err
 		}
-		if err := f.wait(ctx); err != nil || f.tok == nil {
-			return nil, cmp.Or(err, f.err)
+		if err := f.wait(ctx); err != nil {
+			return nil, err // f's outcome is not to be read before done
+		}
+		if f.tok == nil {
+			return nil, f.err
 		}
 		if t = f.tok; t.phase(s.now()) != expired {
 			return t, nil
@@ -179,9 +186,9 @@ func (s *Session) fly(ctx context.Context, t *Token, force bool) (*flight, *Toke
 
 // Rejected answers a 401 for t: nil and no error when the 401 is the
 // caller's answer (t came from a refresh a moment ago, or has no refresh
-// token), else a newer token.
+// token and there is no Config.Login), else a newer token.
 func (s *Session) Rejected(ctx context.Context, t *Token) (*Token, error) {
-	if t.refresh == "" || s.now().Before(t.holdUntil) {
+	if t.refresh == "" && s.cfg.Login == nil || s.now().Before(t.holdUntil) {
 		return nil, nil
 	}
 	next := *t
@@ -232,7 +239,8 @@ func (s *Session) RefreshNow(ctx context.Context, refresh string) (next *Token, 
 
 // Close waits for a flight in progress, so that a rotated pair reaches the
 // store, and cuts short a wait for a pair that another replica may save. The
-// session still works, without that wait.
+// session still works, without that wait. It must not be called from
+// Config.Login or from the store's methods, which run in a flight.
 func (s *Session) Close() {
 	s.close()
 	if f := s.flight.Load(); f != nil {

@@ -254,23 +254,23 @@ func TestNoGoroutineLeft(t *testing.T) {
 	s.Close()
 }
 
-// TestFlightCarriesTheCallersValues: a refresh runs with the values of the
-// caller that started it, such as its trace, and outlives its cancel.
-func TestFlightCarriesTheCallersValues(t *testing.T) {
-	type key struct{}
+// TestCallerGivesUpOnAFailingFlight: a caller whose context ends returns
+// its context's error, without reading the outcome the flight has yet to
+// write (the race detector's test).
+func TestCallerGivesUpOnAFailingFlight(t *testing.T) {
 	c := newClock()
-	srv := newServer(c, false)
-	seen := make(chan any, 1)
-	s, _ := newSession(t, srv, srv.pair(), func(cfg *Config) {
-		cfg.Refresh = func(ctx context.Context, r string) (Pair, error) {
-			seen <- ctx.Value(key{})
-			return srv.refresh(ctx, r)
-		}
-	})
+	srv := newServer(c, true)
+	s, _ := newSession(t, srv, srv.pair(), nil)
+	s.cfg.Refresh = func(context.Context, string) (Pair, error) {
+		time.Sleep(10 * time.Millisecond) // unordered with the caller's return
+		return Pair{}, errLost
+	}
 	c.Advance(time.Hour)
-	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "the caller's trace"))
-	_, err := s.Token(ctx)
-	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	assert.Equal(t, "the caller's trace", <-seen)
+	_, err := s.Token(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	s.Close() // waits for the flight
+	_, err = s.Token(context.Background())
+	require.ErrorIs(t, err, errLost, "the flight's failure, until its retry time")
 }

@@ -58,8 +58,11 @@ func (s *Session) newToken(p Pair, now time.Time, fromRefresh bool, u float64) *
 	if p.Refresh == "" {
 		t.dead = s.cfg.NoTokens
 	}
+	scheme := s.cfg.Scheme
 	if c, err := claims.Parse(p.Access); err == nil {
 		t.expiry = c.Expiry
+	} else {
+		scheme = "Bearer" // a token that is not a JWT, such as AISquare's "aisq_" ones
 	}
 	if t.staleAt, t.expireAt = refreshTimes(t.expiry, now, s.cfg.Margin, fromRefresh, u); !t.expireAt.IsZero() {
 		t.life = t.expireAt.Sub(now)
@@ -68,8 +71,8 @@ func (s *Session) newToken(p Pair, now time.Time, fromRefresh bool, u float64) *
 		t.holdUntil = holdAfter401(now, 0, t.life)
 	}
 	if p.Access != "" {
-		t.Header = []string{s.cfg.Scheme + " " + p.Access}[:1:1] // an append copies it
-		t.OAuth = &oauth2.Token{AccessToken: p.Access, TokenType: s.cfg.Scheme, Expiry: t.expiry}
+		t.Header = []string{scheme + " " + p.Access}[:1:1] // an append copies it
+		t.OAuth = &oauth2.Token{AccessToken: p.Access, TokenType: scheme, Expiry: t.expiry}
 	}
 	return t
 }

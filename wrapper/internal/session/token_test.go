@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+func itoa(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
 // TestLifetimeIgnoresIat: SimpleJWT copies the refresh token's iat into
 // refreshed access tokens, so a token's window comes from its exp and the
 // time it was received only.
@@ -104,4 +106,15 @@ func TestSuccessorRemembersEightSpentTokens(t *testing.T) {
 	assert.False(t, cur.replacedBy(all[len(all)-1]), "the last one moved on from")
 }
 
-func itoa(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+// TestSchemeIsForJWTs: the spec's scheme (here SimpleJWT's "JWT") prefixes
+// a JWT; a token that is not one, such as AISquare's "aisq_" keys, goes as a
+// Bearer token, as the services that issue them expect.
+func TestSchemeIsForJWTs(t *testing.T) {
+	s := &Session{cfg: Config{Margin: time.Minute, Scheme: "JWT"}}
+	now := time.Unix(1_800_000_000, 0)
+	jwtTok := s.newToken(Pair{Access: access(now.Add(time.Hour))}, now, false, 0.5)
+	assert.Equal(t, []string{"JWT " + jwtTok.Access}, jwtTok.Header)
+	const key = "aisq_Zx9KqP3mN7vB2wR5tY8uI1oL4aS6dF0gH3jK5lQ7e"
+	opaque := s.newToken(Pair{Access: key}, now, false, 0.5)
+	assert.Equal(t, []string{"Bearer " + key}, opaque.Header)
+}

@@ -2,6 +2,7 @@ package wrapper_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -80,4 +81,28 @@ func TestAPairTakenFromTheStoreIsReportedAsAdopted(t *testing.T) {
 	got, err := adopter.AccessToken(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "the adopter does not use the refresher's pair")
+}
+
+// TestRefreshEventsCarryNoToken: the events of every kind of attempt never
+// hold a token, however they are printed.
+func TestRefreshEventsCarryNoToken(t *testing.T) {
+	evs := make(events, 10)
+	clock, srv, c, access, refresh := newSession(t, true, wrapper.WithOnRefresh(evs.record))
+	clock.Advance(time.Hour)
+	require.NoError(t, me(t, c, srv))
+	ok := evs.next(t)
+	clock.Advance(time.Hour)
+	srv.SetRotation(true, true)
+	_, err := plain(t, srv).RefreshToken(context.Background(), srv.LastRefreshToken()) // spends the session's token
+	require.NoError(t, err)
+	assert.ErrorIs(t, me(t, c, srv), wrapper.ErrInvalidToken)
+	failed := evs.next(t)
+	require.Error(t, failed.Err)
+	for _, ev := range []wrapper.RefreshEvent{ok, failed} {
+		for _, text := range []string{fmt.Sprintf("%v", ev), fmt.Sprintf("%+v", ev), fmt.Sprintf("%#v", ev)} {
+			for _, tok := range []string{access, refresh, srv.LastRefreshToken()} {
+				assert.NotContains(t, text, tok)
+			}
+		}
+	}
 }

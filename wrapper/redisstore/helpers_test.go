@@ -2,34 +2,32 @@ package redisstore_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
+	"github.com/aisquare-studio/aisquare-go/internal/redistest"
 	"github.com/aisquare-studio/aisquare-go/internal/simplejwt"
+	"github.com/aisquare-studio/aisquare-go/wrapper"
 	"github.com/aisquare-studio/aisquare-go/wrapper/redisstore"
-)
-
-// replicaBinary is the replica command, built once for the test binary by
-// buildReplica.
-var (
-	replicaOnce sync.Once
-	replicaPath string
-	replicaErr  error
-	replicaDir  string
 )
 
 func TestMain(m *testing.M) {
@@ -39,6 +37,125 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// startRedis starts a real redis-server for the test and returns it with a
+// client function: each call is a new client, as another replica would have.
+func startRedis(t *testing.T) (*redistest.Server, func() *redis.Client) {
+	t.Helper()
+	srv := redistest.Start(t)
+	return srv, func() *redis.Client {
+		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
+		t.Cleanup(func() { _ = rdb.Close() })
+		return rdb
+	}
+}
+
+// fakeJWT returns an unsigned JWT with the given claims: the store reads
+// claims without verifying them.
+func fakeJWT(typ string, iat, exp time.Time, jti string) string {
+	enc := base64.RawURLEncoding
+	payload, _ := json.Marshal(map[string]any{"token_type": typ, "iat": iat.Unix(), "exp": exp.Unix(), "jti": jti})
+	return enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString(payload) + ".c2lnbmF0dXJl"
+}
+
+// pair returns a token pair whose refresh token was issued at iat.
+func pair(iat time.Time, jti string) *oauth2.Token {
+	return &oauth2.Token{
+		AccessToken:  fakeJWT("access", iat, iat.Add(5*time.Minute), "a"+jti),
+		RefreshToken: fakeJWT("refresh", iat, iat.Add(24*time.Hour), "r"+jti),
+	}
+}
+
+// stored returns the key's raw JSON value.
+func stored(t *testing.T, rdb *redis.Client, key string) map[string]any {
+	t.Helper()
+	data, err := rdb.Get(context.Background(), key).Bytes()
+	require.NoError(t, err)
+	var v map[string]any
+	require.NoError(t, json.Unmarshal(data, &v))
+	return v
+}
+
+// dropProxy forwards connections to upstream, except that the first request
+// containing match once armed reaches Redis and its answer is lost: the
+// connection closes instead.
+type dropProxy struct {
+	l        net.Listener
+	upstream string
+	match    []byte
+	armed    atomic.Bool
+	dropped  atomic.Int32
+}
+
+func newDropProxy(t *testing.T, upstream string, match string) *dropProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &dropProxy{l: l, upstream: upstream, match: []byte(match)}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c)
+		}
+	}()
+	return p
+}
+
+func (p *dropProxy) serve(c net.Conn) {
+	defer c.Close()
+	up, err := net.Dial("tcp", p.upstream)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	var muted atomic.Bool
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := up.Read(buf)
+			if n > 0 && !muted.Load() {
+				if _, werr := c.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if bytes.Contains(buf[:n], p.match) && p.armed.CompareAndSwap(true, false) {
+				muted.Store(true)
+				_, _ = up.Write(buf[:n])
+				time.Sleep(100 * time.Millisecond) // Redis executes it
+				p.dropped.Add(1)
+				return
+			}
+			if _, werr := up.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// replicaBinary is the replica command, built once for the test binary by
+// buildReplica.
+var (
+	replicaOnce sync.Once
+	replicaPath string
+	replicaErr  error
+	replicaDir  string
+)
 
 // buildReplica builds the replica command (internal/replica) and returns its
 // path.
@@ -251,3 +368,22 @@ func fingerprint(refresh string) string {
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+
+// assertNoFailedCall checks a replica's counts: calls made, none failed,
+// no "blacklisted" answer.
+func assertNoFailedCall(t *testing.T, r *replica, done event) {
+	t.Helper()
+	assert.Positive(t, done.Calls, "replica %d made no call", done.PID)
+	assert.Zero(t, done.Failed, "replica %d: %d of %d calls failed:\n%s", done.PID, done.Failed, done.Calls, joinLines(r.failures()))
+	assert.Zero(t, done.Blacklisted, "replica %d got %d blacklisted answers", done.PID, done.Blacklisted)
+}
+
+// assertStoredPairIsLive refreshes the key's refresh token against api: the
+// fleet left a pair that works, not one it spent.
+func assertStoredPairIsLive(t *testing.T, refresh string, api *simplejwt.Server) {
+	t.Helper()
+	c, err := wrapper.New(wrapper.WithBaseURL(api.URL))
+	require.NoError(t, err)
+	_, err = c.RefreshToken(context.Background(), refresh)
+	assert.NoError(t, err, "the stored refresh token is spent: a rotated pair was lost")
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aisquare-studio/aisquare-go/wrapper"
-	"github.com/aisquare-studio/aisquare-go/wrapper/wrappertest"
 )
 
 // countConns counts the connections srv accepts.
@@ -102,28 +101,6 @@ func TestFailuresBeforeSendingAreNotAnswersLost(t *testing.T) {
 	_, err = c.HTTPClient().Get(badCert.URL + "/elsewhere/")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "certificate did not verify; nothing was sent, and it is not repeated")
-}
-
-// TestSessionSurvivesAGatewayPage: a gateway's HTML 401 on the refresh
-// route is not a rejected token: the session lives on.
-func TestSessionSurvivesAGatewayPage(t *testing.T) {
-	srv := wrappertest.NewServer(wrappertest.Options{Rotate: true, Blacklist: true})
-	t.Cleanup(srv.Close)
-	_, refresh := srv.IssuePair(1)
-	clock := newFakeClock()
-	c, err := wrapper.New(wrapper.WithBaseURL(srv.URL), wrapper.WithTokens("", refresh), wrapper.WithClock(clock.Now))
-	require.NoError(t, err)
-	srv.Inject(wrappertest.RefreshRoute, wrappertest.Fault{Status: 401, ContentType: "text/html", Body: "<h1>401 Authorization Required</h1>"})
-
-	err = me(t, c, srv)
-	require.ErrorIs(t, err, wrapper.ErrUnauthorized)
-	assert.NotErrorIs(t, err, wrapper.ErrInvalidToken)
-	// A failed refresh is not tried again at request rate: the next call
-	// within the backoff gets the same error, and a call after it
-	// refreshes and succeeds.
-	assert.ErrorIs(t, me(t, c, srv), wrapper.ErrUnauthorized)
-	clock.Advance(2 * time.Second)
-	require.NoError(t, me(t, c, srv), "the next call after the backoff refreshes and succeeds")
 }
 
 // TestCancelledWhileWaitingToRetryIsNotAnAnswerLost: the server answered
