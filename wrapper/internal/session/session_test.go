@@ -274,3 +274,32 @@ func TestCallerGivesUpOnAFailingFlight(t *testing.T) {
 	_, err = s.Token(context.Background())
 	require.ErrorIs(t, err, errLost, "the flight's failure, until its retry time")
 }
+
+// TestCloseWaitsForTheEvents: Close returns once every flight started
+// before it has reported its event, and events come in the flights' order.
+func TestCloseWaitsForTheEvents(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	var mu sync.Mutex
+	var got []bool // each event's Background
+	s, _ := newSession(t, srv, srv.pair(), func(cfg *Config) {
+		cfg.OnEvent = func(ev Event) {
+			if !ev.Background {
+				time.Sleep(20 * time.Millisecond) // the first event is slow to report
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, ev.Background)
+		}
+	})
+	c.Advance(time.Hour) // expired: the first flight, waited for
+	_, err := s.Token(context.Background())
+	require.NoError(t, err)
+	c.Advance(9*time.Minute + 50*time.Second) // stale: the second, in the background
+	_, err = s.Token(context.Background())
+	require.NoError(t, err)
+	s.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []bool{false, true}, got)
+}
