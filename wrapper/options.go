@@ -239,8 +239,9 @@ func WithClock(now func() time.Time) Option {
 // tried again no sooner than a failed refresh would be. The requests that
 // login makes with ctx through the client itself go without the session's
 // token, and [Client.AccessToken] with ctx fails at once, since the session
-// waits for login. A client with WithLogin has a session even without [WithTokens] or
-// a store. login must not be nil.
+// waits for login; login must not call [Client.Close], which waits for it.
+// A client with WithLogin has a session even without [WithTokens] or a
+// store. login must not be nil.
 func WithLogin(login func(ctx context.Context) (access, refresh string, err error)) Option {
 	return func(c *config) error {
 		if login == nil {

@@ -62,10 +62,24 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // context, ended the request.
 func (t *transport) timedOut(err error, caller context.Context) error {
 	if errors.Is(err, context.DeadlineExceeded) && caller.Err() == nil {
-		return fmt.Errorf("%w (the client's timeout of %v)", err, t.timeout)
+		return &timeoutError{err, t.timeout}
 	}
 	return err
 }
+
+// timeoutError is the error of a request that the client's timeout ended:
+// a [net.Error] whose Timeout is true, as net/http's own.
+type timeoutError struct {
+	err     error
+	timeout time.Duration
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("%v (the client's timeout of %v)", e.err, e.timeout)
+}
+func (e *timeoutError) Unwrap() error   { return e.err }
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
 
 // cancelBody is a response's body that ends its request's timeout when
 // closed.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -352,6 +353,9 @@ func TestTimeoutCoversTheResponseBody(t *testing.T) {
 			t.Run(name+"/"+via, func(t *testing.T) {
 				err := getBody(t, do, c.BaseURL()+"/api/v1/me/")
 				require.ErrorIs(t, err, context.DeadlineExceeded)
+				var netErr net.Error
+				require.ErrorAs(t, err, &netErr)
+				assert.True(t, netErr.Timeout(), "a timeout, as net/http's: %T %v", netErr, err)
 				if via == "c.API()" { // c.HTTPClient()'s is net/http's own
 					assert.Contains(t, err.Error(), "the client's timeout of 100ms")
 				}
@@ -361,6 +365,9 @@ func TestTimeoutCoversTheResponseBody(t *testing.T) {
 			_, err := c.RefreshToken(context.Background(), secret)
 			require.ErrorIs(t, err, context.DeadlineExceeded)
 			assert.Contains(t, err.Error(), "the client's timeout of 100ms")
+			var netErr net.Error
+			require.ErrorAs(t, err, &netErr)
+			assert.True(t, netErr.Timeout(), "a timeout, as net/http's: %T %v", netErr, err)
 			assertNoSecret(t, err)
 		})
 	}
@@ -387,12 +394,17 @@ func TestTimeoutCoversTheTokensWaitAndTheReplay(t *testing.T) {
 		{"expired token", jwtExpiring(time.Now().Add(-time.Minute)), http.StatusOK},
 		{"401 for a valid token", jwtExpiring(time.Now().Add(time.Hour)), http.StatusUnauthorized},
 	} {
-		c := newClient(t, refreshHangs(tc.status), wrapper.WithTokens(tc.access, secret),
-			wrapper.WithTimeout(100*time.Millisecond))
-		for via, do := range doers(c) {
+		for _, via := range []string{"c.HTTPClient()", "c.API()"} {
 			t.Run(tc.name+"/"+via, func(t *testing.T) {
-				err := getBody(t, do, c.BaseURL()+"/api/v1/me/")
+				// A client of its own: another's wait would leave its
+				// failed refresh behind, the answer until its retry.
+				c := newClient(t, refreshHangs(tc.status), wrapper.WithTokens(tc.access, secret),
+					wrapper.WithTimeout(100*time.Millisecond))
+				err := getBody(t, doers(c)[via], c.BaseURL()+"/api/v1/me/")
 				require.ErrorIs(t, err, context.DeadlineExceeded)
+				var netErr net.Error
+				require.ErrorAs(t, err, &netErr)
+				assert.True(t, netErr.Timeout(), "a timeout, as net/http's: %T %v", netErr, err)
 				assertNoSecret(t, err)
 			})
 		}

@@ -17,7 +17,7 @@ type flight struct {
 	ctx        context.Context // the values of the caller that started it, such as a trace
 	done       chan struct{}
 	ended      chan struct{} // closed after done, once its event is reported
-	prev       *flight       // the flight before it, whose event goes first
+	prev       chan struct{} // the ended of the flight before it, whose event goes first
 	base       *Token        // the token it replaces: the one current at its start
 	urgent     chan struct{} // a background flight's: closed when a caller joins
 	joined     atomic.Bool
@@ -61,7 +61,7 @@ func (s *Session) start(ctx context.Context, base *Token, background bool) *flig
 		f.urgent = make(chan struct{})
 	}
 	s.flight.Store(f)
-	f.prev = s.last.Swap(f)
+	f.prev, _ = s.last.Swap(f.ended).(chan struct{})
 	go s.run(f)
 	return f
 }
@@ -101,8 +101,7 @@ func (s *Session) run(f *flight) {
 	s.commit(f)
 	defer close(f.ended)
 	if f.prev != nil {
-		<-f.prev.ended
-		f.prev = nil
+		<-f.prev
 	}
 	if s.cfg.OnEvent != nil && !f.idle {
 		ev := Event{Background: f.background && !f.joined.Load(), Adopted: f.adopted, Login: f.login,

@@ -60,7 +60,7 @@ type Session struct {
 	grace  time.Duration // how long a rejected stored token waits for a newer pair
 	cur    atomic.Pointer[Token]
 	flight atomic.Pointer[flight] // set under mu
-	last   atomic.Pointer[flight] // the last one started: see Close
+	last   atomic.Value           // the ended of the last flight started (chan struct{}), and nothing more of it
 	stop   chan struct{}          // closed by Close
 	close  func()
 	mu     sync.Mutex
@@ -245,7 +245,7 @@ func (s *Session) RefreshNow(ctx context.Context, refresh string) (next *Token, 
 // methods, which run in a flight.
 func (s *Session) Close() {
 	s.close()
-	if f := s.last.Load(); f != nil {
-		<-f.ended
+	if ended, ok := s.last.Load().(chan struct{}); ok {
+		<-ended
 	}
 }

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -302,4 +303,31 @@ func TestCloseWaitsForTheEvents(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []bool{false, true}, got)
+}
+
+// TestAnEndedFlightKeepsNothingOfItsCaller: once a flight has ended, the
+// session holds nothing of the context of the caller that started it.
+func TestAnEndedFlightKeepsNothingOfItsCaller(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	s, _ := newSession(t, srv, srv.pair(), nil)
+	c.Advance(time.Hour)
+	collected := make(chan struct{})
+	func() {
+		type key struct{}
+		value := new([1 << 16]byte)
+		runtime.AddCleanup(value, func(chan struct{}) { close(collected) }, collected)
+		_, err := s.Token(context.WithValue(context.Background(), key{}, value))
+		require.NoError(t, err)
+	}()
+	s.Close()
+	require.Eventually(t, func() bool {
+		runtime.GC()
+		select {
+		case <-collected:
+			return true
+		default:
+			return false
+		}
+	}, 10*time.Second, 10*time.Millisecond)
 }
