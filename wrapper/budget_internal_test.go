@@ -29,14 +29,8 @@ func TestBudget(t *testing.T) {
 }
 
 func TestBudgetCost(t *testing.T) {
-	timeout := &timeoutError{}
+	timeout := &timeoutError{err: errors.New("i/o timeout")}
 	assert.Equal(t, int64(timeoutRetryCost), costOf(fmt.Errorf("dial: %w", timeout)))
 	assert.Equal(t, int64(retryCost), costOf(errors.New("connection refused")))
 	assert.Equal(t, int64(retryCost), costOf(nil), "an answer such as a 503")
 }
-
-type timeoutError struct{}
-
-func (*timeoutError) Error() string   { return "i/o timeout" }
-func (*timeoutError) Timeout() bool   { return true }
-func (*timeoutError) Temporary() bool { return true }

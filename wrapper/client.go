@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aisquare-studio/aisquare-go/api"
@@ -38,7 +39,7 @@ type Client struct {
 	hc      *http.Client             // the pipeline, with the session's token if any
 	session *session.Session         // nil without tokens
 	store   *sessionStore            // the session's store; nil if none
-	source  string                   // where the session's credentials came from
+	source  atomic.Pointer[string]   // where the session's credentials came from
 	scope   *authScope               // the base URL's part of the web
 	own     *http.Transport          // the SDK's own transport, if the client uses it
 	traced  bool                     // requests go through an *http.Transport: see sendTrace
@@ -126,13 +127,15 @@ func New(opts ...Option) (*Client, error) {
 	// One pipeline for every request: the User-Agent, the session's token
 	// and its 401 replay, the retries, the transport. The session's own
 	// refreshes take it without the token.
-	// The transport keeps the timeout, so that it covers the token's wait and
-	// the replay too.
+	// c.HTTPClient() keeps the Timeout, which covers its redirects and which
+	// a copy of it may change; the generated client's requests take it in
+	// the pipeline (see transport.RoundTrip). Either covers the token's wait
+	// and the replay.
 	ua, timeout := headerValue(cfg.userAgent), hc.Timeout
-	hc.Timeout = 0
 	plainHC, authHC, apiHC := *hc, *hc, *hc
+	plainHC.Timeout, apiHC.Timeout = 0, 0
 	plainHC.Transport = &transport{next: retries, timeout: timeout, ua: ua, owned: true}
-	authHC.Transport, apiHC.Transport = &transport{next: retries, timeout: timeout, ua: ua}, plainHC.Transport
+	authHC.Transport, apiHC.Transport = &transport{next: retries, ua: ua}, plainHC.Transport
 	if c.plain, err = api.NewClient(c.baseURL, api.WithHTTPClient(&plainHC)); err != nil {
 		return nil, fmt.Errorf("wrapper: %w", err)
 	}
@@ -158,9 +161,9 @@ func New(opts ...Option) (*Client, error) {
 			// A client dropped without Close stops retrying a failed save.
 			runtime.AddCleanup(c, (*sessionStore).close, c.store)
 		}
-		auth := transport{next: retries, timeout: timeout, ua: ua, s: c.session, scope: c.scope, token: c.token}
+		auth := transport{next: retries, ua: ua, s: c.session, scope: c.scope, token: c.token}
 		owned := auth
-		owned.owned = true
+		owned.owned, owned.timeout = true, timeout
 		authHC.Transport, apiHC.Transport = &auth, &owned
 	}
 	c.hc = &authHC
@@ -261,8 +264,16 @@ func (c *Client) HTTPClient() *http.Client { return c.hc }
 
 // CredentialSource says where the session's credentials came from:
 // "WithTokens", "WithTokenStore", "WithLogin", "$AISQUARE_TOKEN", or the path
-// of the file that holds them; "" for a client without a session.
-func (c *Client) CredentialSource() string { return c.source }
+// of the file that holds them; "" for a client without a session. Once
+// [WithLogin] has signed in, it is "WithLogin".
+func (c *Client) CredentialSource() string {
+	if s := c.source.Load(); s != nil {
+		return *s
+	}
+	return ""
+}
+
+var loginSource = "WithLogin"
 
 // String describes c without its tokens.
 func (c *Client) String() string {
@@ -273,7 +284,8 @@ func (c *Client) String() string {
 func (c *Client) GoString() string { return c.String() }
 
 // Close waits for a token refresh in progress to end, so that a rotated
-// token reaches the store, stops retrying a failed save, and closes the idle
+// token reaches the store and [WithOnRefresh]'s functions and the log have
+// its record, stops retrying a failed save, and closes the idle
 // connections of the SDK's own transport, which clients made without
 // [WithHTTPClient] (or with a client whose Transport is nil) share. It
 // leaves alone a transport given by WithHTTPClient, and

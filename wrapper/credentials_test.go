@@ -355,10 +355,12 @@ func TestWithLoginAfterTheEnvironmentsTokenIsRefused(t *testing.T) {
 		return fresh, "", nil
 	}))
 	require.NoError(t, err)
+	assert.Equal(t, "$AISQUARE_TOKEN", c.CredentialSource())
 	_, err = get(t, context.Background(), c, srv.URL+"/api/v1/me/")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/api/v1/me/ Bearer " + old, "/api/v1/me/ Bearer " + fresh}, srv.requests())
 	assert.Equal(t, int32(1), logins.Load())
+	assert.Equal(t, "WithLogin", c.CredentialSource(), "the token in use is the login's")
 }
 
 // TestTokenFromTheEnvironmentIsChecked: a $AISQUARE_TOKEN that cannot be an

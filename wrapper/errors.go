@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"mime"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -237,6 +238,13 @@ func (e *lostError) Error() string {
 }
 
 func (e *lostError) Unwrap() []error { return []error{ErrAnswerLost, e.err} }
+
+// Timeout reports whether a timeout lost the answer, as [net.Error] says:
+// true for the refresh that a request waited for, when it timed out.
+func (e *lostError) Timeout() bool {
+	var netErr net.Error
+	return errors.As(e.err, &netErr) && netErr.Timeout()
+}
 
 // notSentError is a request that provably never reached the server, such as
 // one whose TLS handshake failed. It never matches [ErrAnswerLost].

@@ -85,8 +85,13 @@ func (s *FileStore) BaseURL(context.Context) (string, error) {
 	return ft.BaseURL, nil
 }
 
-// Bind ties the store to baseURL (see [BaseURLStore]).
+// Bind ties the store to baseURL (see [BaseURLStore]). It refuses the
+// store's directory, if it exists, when the store would refuse to keep
+// tokens there: before any request, rather than at the first save.
 func (s *FileStore) Bind(_ context.Context, baseURL string) error {
+	if err := checkPrivateDir(filepath.Dir(s.path), true); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	bound := s.bound
 	s.mu.Unlock()
@@ -123,8 +128,9 @@ func (s *FileStore) check(stored, baseURL string) error {
 	if stored == "" || newAuthScope(stored).sameAPI(newAuthScope(baseURL)) {
 		return nil
 	}
-	return fmt.Errorf("%w: %s holds tokens for %s, and this session's base URL is %s",
-		ErrStoreMismatch, s.path, shownBaseURL(stored), shownBaseURL(baseURL))
+	return fmt.Errorf("%w: %s holds tokens for %s, and this session's base URL is %s: "+
+		"choose its API with WithBaseURL or $%s, or use another store",
+		ErrStoreMismatch, s.path, shownBaseURL(stored), shownBaseURL(baseURL), APIURLEnv)
 }
 
 // shownBaseURL returns a base URL fit for an error message.
@@ -263,15 +269,22 @@ func (s *FileStore) Lock(ctx context.Context) (func(), error) {
 // other things. (A directory others may only read is fine: the files in it
 // are the user's alone.)
 func ensurePrivateDir(dir string) error {
-	info, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		// The umask can only take bits away from 0700.
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("wrapper: creating token directory: %w", err)
 		}
-		info, err = os.Stat(dir)
 	}
+	return checkPrivateDir(dir, false)
+}
+
+// checkPrivateDir refuses dir as [ensurePrivateDir] does; one that does not
+// exist passes if mayBeMissing.
+func checkPrivateDir(dir string, mayBeMissing bool) error {
+	info, err := os.Stat(dir)
 	switch {
+	case mayBeMissing && errors.Is(err, fs.ErrNotExist):
+		return nil
 	case err != nil:
 		return fmt.Errorf("wrapper: token directory: %w", err)
 	case !info.IsDir():

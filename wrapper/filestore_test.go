@@ -152,6 +152,13 @@ func TestFileStoreDirectoryMode(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "shared")
 	assert.NoFileExists(t, filepath.Join(shared, "session.json"))
+
+	// New says so, before any request.
+	c, err := wrapper.New(wrapper.WithBaseURL("http://127.0.0.1:1"),
+		wrapper.WithTokenStore(wrapper.NewFileStore(filepath.Join(shared, "session.json"))))
+	require.Error(t, err)
+	assert.Nil(t, c)
+	assert.Contains(t, err.Error(), "is shared (sticky, like /tmp)")
 }
 
 // TestFileStoreRefusesAnotherUsersDirectory: tokens are never written into

@@ -383,3 +383,38 @@ func (r *logRecorder) String() string {
 	defer r.mu.Unlock()
 	return r.text.String()
 }
+
+// stallBody answers 200 with the start of a JSON body, then waits for the
+// client to give up.
+func stallBody(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"access":`)
+	w.(http.Flusher).Flush()
+	select {
+	case <-r.Context().Done():
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// doers returns the two ways a request takes through c: c.HTTPClient()
+// and the HTTP client under c.API().
+func doers(c *wrapper.Client) map[string]func(*http.Request) (*http.Response, error) {
+	return map[string]func(*http.Request) (*http.Response, error){
+		"c.HTTPClient()": c.HTTPClient().Do,
+		"c.API()":        c.API().ClientInterface.(*api.Client).Client.Do,
+	}
+}
+
+// getBody sends a GET to url through do and reads the whole answer.
+func getBody(t *testing.T, do func(*http.Request) (*http.Response, error), url string) error {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	return err
+}

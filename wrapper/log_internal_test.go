@@ -133,7 +133,7 @@ func TestLogEnv(t *testing.T) {
 	t.Run("bad value", func(t *testing.T) {
 		var warned bytes.Buffer
 		logEnvOut = &warned
-		t.Cleanup(func() { logEnvOut = os.Stderr })
+		t.Cleanup(func() { logEnvOut = os.Stderr; logEnvWarned.Delete("verbos") })
 		t.Setenv(LogEnv, "verbos")
 		c, err := New()
 		require.NoError(t, err, "a typo never fails New")

@@ -111,9 +111,11 @@ func WithUserAgent(product string) Option {
 
 // WithTimeout bounds each request, response body included, until the body
 // is closed: the wait for the session's token, the retries and the replay
-// after a 401 too. A redirect the request follows has a time of its own. It
-// overrides [DefaultTimeout] and the Timeout of a client given by
-// [WithHTTPClient]. It must be positive.
+// after a 401 too. It is the Timeout of [Client.HTTPClient], which bounds
+// the redirects a request follows too; a request of [Client.API] and each
+// redirect it follows have the whole time. It overrides [DefaultTimeout]
+// and the Timeout of a client given by [WithHTTPClient]. It must be
+// positive.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -237,8 +239,9 @@ func WithClock(now func() time.Time) Option {
 // tried again no sooner than a failed refresh would be. The requests that
 // login makes with ctx through the client itself go without the session's
 // token, and [Client.AccessToken] with ctx fails at once, since the session
-// waits for login. A client with WithLogin has a session even without [WithTokens] or
-// a store. login must not be nil.
+// waits for login; login must not call [Client.Close], which waits for it.
+// A client with WithLogin has a session even without [WithTokens] or a
+// store. login must not be nil.
 func WithLogin(login func(ctx context.Context) (access, refresh string, err error)) Option {
 	return func(c *config) error {
 		if login == nil {
@@ -263,7 +266,8 @@ func WithoutAmbientCredentials() Option {
 // WithOnRefresh calls f after every attempt to refresh the session's access
 // token, successful or not, with what happened; the event never carries a
 // token. f runs on the goroutine of the refresh after its waiting callers are
-// released, so it should return quickly; it must not be nil. Each
+// released, one event after the other, so it should return quickly; it must
+// not be nil, nor call [Client.Close], which waits for it. Each
 // WithOnRefresh adds one more function, called in order. A function that
 // holds the client keeps it from being garbage collected.
 func WithOnRefresh(f func(RefreshEvent)) Option {

@@ -55,25 +55,29 @@ func (c *Client) startSession(cfg *config, found *credential) error {
 	}
 	given := session.Pair{Access: cfg.access, Refresh: cfg.refresh}
 	scheme, noTokens := api.AuthScheme, error(ErrNoTokens)
+	source := "WithLogin"
 	switch {
 	case found != nil && found.store == nil:
-		c.source, given = found.source, session.Pair{Access: found.access, Expiry: found.expiry}
+		source, given = found.source, session.Pair{Access: found.access, Expiry: found.expiry}
 		noTokens = expiredError{found.source}
 	case found != nil:
-		c.source = found.source
+		source = found.source
 	case cfg.refresh != "":
-		c.source = "WithTokens"
+		source = "WithTokens"
 	case cfg.store != nil:
-		c.source = "WithTokenStore"
-	default:
-		c.source = "WithLogin"
+		source = "WithTokenStore"
 	}
+	c.source.Store(&source)
 	onEvent := cfg.onRefresh
 	var login func(context.Context) (session.Pair, error)
 	if cfg.login != nil {
 		login = func(ctx context.Context) (session.Pair, error) {
 			access, refresh, err := cfg.login(ctx)
-			return session.Pair{Access: strings.TrimSpace(access), Refresh: strings.TrimSpace(refresh)}, err
+			p := session.Pair{Access: strings.TrimSpace(access), Refresh: strings.TrimSpace(refresh)}
+			if err == nil && (p.Access != "" || p.Refresh != "") {
+				c.source.Store(&loginSource)
+			}
+			return p, err
 		}
 	}
 	s, err := session.New(context.Background(), session.Config{

@@ -36,6 +36,7 @@ func TestStoreMismatchFailsBeforeAnyRequest(t *testing.T) {
 		assert.Contains(t, err.Error(), production)
 		assert.Contains(t, err.Error(), staging.BaseURL())
 		assert.Contains(t, err.Error(), path)
+		assert.Contains(t, err.Error(), "choose its API with WithBaseURL or $AISQUARE_API_URL")
 		assertNoSecret(t, err)
 	}
 	assert.Zero(t, requests.Load())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -35,29 +36,66 @@ type transport struct {
 	token func(context.Context) (*session.Token, error)
 }
 
-// RoundTrip sends req under the client's timeout, which lasts until the
-// response's body is closed. (An [http.Client]'s Timeout does the same, but
-// for a RoundTripper other than its own it adds a goroutine and a timer to
-// every request.)
+// RoundTrip sends req under the pipeline's timeout, if it has one, which
+// lasts until the response's body is closed: the generated client's. (An
+// [http.Client]'s Timeout does the same, but for a RoundTripper other than
+// its own it adds a goroutine and a timer to every request.)
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.timeout <= 0 {
 		return t.send(req)
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
 	resp, err := t.send(req.WithContext(ctx))
-	if err != nil {
+	switch {
+	case err != nil:
 		cancel()
-		return nil, err
+		return nil, t.timedOut(err, req.Context())
+	case resp.Body == nil: // net/http gives it an empty one
+		cancel()
+	default:
+		resp.Body = &cancelBody{resp.Body, cancel, t, req.Context()}
 	}
-	resp.Body = &cancelBody{resp.Body, cancel}
 	return resp, nil
 }
+
+// timedOut says so in err when the pipeline's timeout, not the caller's
+// context, ended the request.
+func (t *transport) timedOut(err error, caller context.Context) error {
+	if errors.Is(err, context.DeadlineExceeded) && caller.Err() == nil {
+		return &timeoutError{err, t.timeout}
+	}
+	return err
+}
+
+// timeoutError is the error of a request that the client's timeout ended:
+// a [net.Error] whose Timeout is true, as net/http's own.
+type timeoutError struct {
+	err     error
+	timeout time.Duration
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("%v (the client's timeout of %v)", e.err, e.timeout)
+}
+func (e *timeoutError) Unwrap() error   { return e.err }
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
 
 // cancelBody is a response's body that ends its request's timeout when
 // closed.
 type cancelBody struct {
 	io.ReadCloser
 	cancel context.CancelFunc
+	t      *transport
+	caller context.Context
+}
+
+func (b *cancelBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = b.t.timedOut(err, b.caller)
+	}
+	return n, err
 }
 
 func (b *cancelBody) Close() error {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -338,4 +340,122 @@ func TestSessionTransportErrorsCarryNoAccessToken(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), access)
 	assert.Contains(t, err.Error(), "[REDACTED]")
+}
+
+func TestTimeoutCoversTheResponseBody(t *testing.T) {
+	given := &http.Client{Timeout: 100 * time.Millisecond}
+	for name, opts := range map[string][]wrapper.Option{
+		"WithTimeout":    {wrapper.WithTimeout(100 * time.Millisecond)},
+		"WithHTTPClient": {wrapper.WithHTTPClient(given)},
+	} {
+		c := newClient(t, stallBody, opts...)
+		for via, do := range doers(c) {
+			t.Run(name+"/"+via, func(t *testing.T) {
+				err := getBody(t, do, c.BaseURL()+"/api/v1/me/")
+				require.ErrorIs(t, err, context.DeadlineExceeded)
+				var netErr net.Error
+				require.ErrorAs(t, err, &netErr)
+				assert.True(t, netErr.Timeout(), "a timeout, as net/http's: %T %v", netErr, err)
+				if via == "c.API()" { // c.HTTPClient()'s is net/http's own
+					assert.Contains(t, err.Error(), "the client's timeout of 100ms")
+				}
+			})
+		}
+		t.Run(name+"/RefreshToken", func(t *testing.T) {
+			_, err := c.RefreshToken(context.Background(), secret)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Contains(t, err.Error(), "the client's timeout of 100ms")
+			var netErr net.Error
+			require.ErrorAs(t, err, &netErr)
+			assert.True(t, netErr.Timeout(), "a timeout, as net/http's: %T %v", netErr, err)
+			assertNoSecret(t, err)
+		})
+	}
+	assert.Equal(t, 100*time.Millisecond, given.Timeout, "the given client is not modified")
+}
+
+// The timeout bounds the wait for the session's token and the replay after
+// a 401, whichever way the request takes.
+func TestTimeoutCoversTheTokensWaitAndTheReplay(t *testing.T) {
+	refreshHangs := func(status int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, api.RefreshPath) {
+				hang(w, r)
+				return
+			}
+			reply(status, "application/json", `{"detail":"Given token not valid for any token type","code":"token_not_valid"}`)(w, r)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		access string
+		status int
+	}{
+		{"expired token", jwtExpiring(time.Now().Add(-time.Minute)), http.StatusOK},
+		{"401 for a valid token", jwtExpiring(time.Now().Add(time.Hour)), http.StatusUnauthorized},
+	} {
+		for _, via := range []string{"c.HTTPClient()", "c.API()"} {
+			t.Run(tc.name+"/"+via, func(t *testing.T) {
+				// A client of its own: another's wait would leave its
+				// failed refresh behind, the answer until its retry.
+				c := newClient(t, refreshHangs(tc.status), wrapper.WithTokens(tc.access, secret),
+					wrapper.WithTimeout(100*time.Millisecond))
+				err := getBody(t, doers(c)[via], c.BaseURL()+"/api/v1/me/")
+				require.ErrorIs(t, err, context.DeadlineExceeded)
+				var netErr net.Error
+				require.ErrorAs(t, err, &netErr)
+				assert.True(t, netErr.Timeout(), "a timeout, as net/http's: %T %v", netErr, err)
+				assertNoSecret(t, err)
+			})
+		}
+	}
+}
+
+// A copy of c.HTTPClient() may change its Timeout, which bounds a request
+// with its redirects.
+func TestHTTPClientsTimeoutIsItsOwn(t *testing.T) {
+	slow := func(w http.ResponseWriter, r *http.Request) {
+		if n, _ := strconv.Atoi(r.URL.Query().Get("hop")); n < 9 {
+			time.Sleep(80 * time.Millisecond)
+			http.Redirect(w, r, fmt.Sprintf("/api/v1/me/?hop=%d", n+1), http.StatusFound)
+			return
+		}
+		for range 6 { // 300 ms of body
+			_, _ = io.WriteString(w, strings.Repeat("x", 1000))
+			w.(http.Flusher).Flush()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	c := newClient(t, slow, wrapper.WithTimeout(200*time.Millisecond))
+	require.Equal(t, 200*time.Millisecond, c.HTTPClient().Timeout)
+
+	err := getBody(t, c.HTTPClient().Do, c.BaseURL()+"/api/v1/me/?hop=0")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "nine redirects of 80 ms each are one request")
+
+	long := *c.HTTPClient()
+	long.Timeout = time.Minute
+	req, err := http.NewRequest(http.MethodGet, c.BaseURL()+"/api/v1/me/?hop=9", nil)
+	require.NoError(t, err)
+	resp, err := long.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Len(t, body, 6000)
+}
+
+// A transport may answer without a body, which net/http turns into an
+// empty one.
+func TestTimeoutWithAResponseWithoutABody(t *testing.T) {
+	noBody := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Request: r}, nil
+	})
+	c, err := wrapper.New(wrapper.WithBaseURL("http://127.0.0.1:1"), wrapper.WithoutAmbientCredentials(),
+		wrapper.WithHTTPClient(&http.Client{Transport: noBody}), wrapper.WithTimeout(time.Second))
+	require.NoError(t, err)
+	for via, do := range doers(c) {
+		t.Run(via, func(t *testing.T) {
+			require.NoError(t, getBody(t, do, c.BaseURL()+"/api/v1/me/"))
+		})
+	}
 }

@@ -221,7 +221,7 @@ func (c *common) fail(err error) int {
 			`" on standard input`
 	case errors.Is(err, wrapper.ErrStoreMismatch) && !errors.As(err, &ambient):
 		line += `; "aisquare-go session show` + c.storeFlag() + `" shows that session, and "aisquare-go session clear` +
-			c.storeFlag() + `" removes it; or use another --store`
+			c.storeFlag() + `" removes it`
 	}
 	fmt.Fprintln(c.stderr, redact.Text(line, maxErrorLine, c.secrets...))
 	return code

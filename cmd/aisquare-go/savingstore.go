@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"sync"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -27,16 +26,12 @@ type savingStore struct {
 	saveErr error
 	lockErr error // why the last wait for the lock failed
 	seen    []string
-	// begun counts the refreshes the session began (each takes the lock
-	// first), and ended those it reported to the hook of WithOnRefresh.
-	begun, ended int
-	reported     chan struct{} // signalled at each report
 }
 
 // newSavingStore returns a store in the file at path, whose lock waits end
 // with ctx.
 func newSavingStore(ctx context.Context, path string) *savingStore {
-	return &savingStore{FileStore: wrapper.NewFileStore(path), ctx: ctx, reported: make(chan struct{}, 1)}
+	return &savingStore{FileStore: wrapper.NewFileStore(path), ctx: ctx}
 }
 
 func (s *savingStore) Load(ctx context.Context) (*oauth2.Token, error) {
@@ -57,13 +52,6 @@ func (s *savingStore) Save(ctx context.Context, tok *oauth2.Token) error {
 }
 
 func (s *savingStore) Lock(ctx context.Context) (func(), error) {
-	s.mu.Lock()
-	// After a failed save the session takes the lock to save again, not
-	// to refresh.
-	if s.saveErr == nil {
-		s.begun++
-	}
-	s.mu.Unlock()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
@@ -75,38 +63,6 @@ func (s *savingStore) Lock(ctx context.Context) (func(), error) {
 		s.mu.Unlock()
 	}
 	return unlock, err
-}
-
-// refreshed is the hook of WithOnRefresh.
-func (s *savingStore) refreshed(wrapper.RefreshEvent) {
-	s.mu.Lock()
-	s.ended++
-	s.mu.Unlock()
-	select {
-	case s.reported <- struct{}{}:
-	default:
-	}
-}
-
-// awaitReports waits until every refresh the session began has been
-// reported, at most for limit: the session's Close waits for a refresh, but
-// not for its report, which its log record is part of.
-func (s *savingStore) awaitReports(limit time.Duration) {
-	deadline := time.NewTimer(limit)
-	defer deadline.Stop()
-	for {
-		s.mu.Lock()
-		done := s.ended >= s.begun
-		s.mu.Unlock()
-		if done {
-			return
-		}
-		select {
-		case <-s.reported:
-		case <-deadline.C:
-			return
-		}
-	}
 }
 
 func (s *savingStore) see(tok *oauth2.Token) {

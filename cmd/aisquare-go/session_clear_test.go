@@ -30,6 +30,8 @@ func TestSessionClearAfterAMistypedAPIURL(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "belongs to another API")
 	assert.Contains(t, r.stderr, `"aisquare-go session clear --store `+store+`" removes it`)
+	assert.Contains(t, r.stderr, "choose its API with --api-url or $AISQUARE_API_URL")
+	assert.NotContains(t, r.stderr, "WithBaseURL", "a shell's advice")
 
 	r = aisquareGo(t, nil, "", "session", "clear", "--store", store)
 	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)

@@ -80,16 +80,15 @@ Flags:
 		return c.fail(err)
 	}
 	saving := newSavingStore(ctx, path)
-	_, client, err := c.sessionStore(ctx, path, wrapper.WithTokenStore(saving), wrapper.WithOnRefresh(saving.refreshed))
+	_, client, err := c.sessionStore(ctx, path, wrapper.WithTokenStore(saving))
 	if err != nil {
 		return c.fail(err)
 	}
 	access, err := client.AccessToken(ctx)
 	// Close waits for a refresh in flight: a rotated refresh token reaches
-	// the store, or the save's error reaches saving, before the command
-	// ends; and then the refresh's log record, if any, reaches stderr.
+	// the store, or the save's error reaches saving, and the refresh's log
+	// record, if any, reaches stderr, before the command ends.
 	_ = client.Close()
-	saving.awaitReports(5 * time.Second)
 	if err != nil && saving.lockFailed() != nil && ctx.Err() != nil {
 		err = fmt.Errorf("gave up waiting for the lock on the session store %s, which another process holds: %w", path, context.Cause(ctx))
 	}

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -230,8 +231,9 @@ func TestTokenAgainstSimpleJWT(t *testing.T) {
 			if !assert.NoError(t, err, "session client") {
 				return
 			}
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 			resp.Body.Close()
-			if !assert.Equal(t, http.StatusOK, resp.StatusCode, "session client") {
+			if !assert.Equal(t, http.StatusOK, resp.StatusCode, "session client: %s", body) {
 				return
 			}
 			clientCalls++

@@ -51,9 +51,18 @@ func Secrets(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, secret, Placeholder)
 		}
 	}
-	s = jwtShape.ReplaceAllString(s, Placeholder)
-	s = aisquare.ReplaceAllString(s, Placeholder)
-	return bearer.ReplaceAllString(s, "${1}${2}"+Placeholder)
+	// A replacement copies s even when nothing matches: a path in every log
+	// record would cost allocations for nothing.
+	if jwtShape.MatchString(s) {
+		s = jwtShape.ReplaceAllString(s, Placeholder)
+	}
+	if aisquare.MatchString(s) {
+		s = aisquare.ReplaceAllString(s, Placeholder)
+	}
+	if bearer.MatchString(s) {
+		s = bearer.ReplaceAllString(s, "${1}${2}"+Placeholder)
+	}
+	return s
 }
 
 // Bytes is [Secrets] for a byte slice, such as a raw response body. It

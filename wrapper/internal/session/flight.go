@@ -16,6 +16,8 @@ import (
 type flight struct {
 	ctx        context.Context // the values of the caller that started it, such as a trace
 	done       chan struct{}
+	ended      chan struct{} // closed after done, once its event is reported
+	prev       chan struct{} // the ended of the flight before it, whose event goes first
 	base       *Token        // the token it replaces: the one current at its start
 	urgent     chan struct{} // a background flight's: closed when a caller joins
 	joined     atomic.Bool
@@ -53,11 +55,13 @@ func (f *flight) wait(ctx context.Context) error {
 
 // start starts a flight to replace base, for the caller of ctx; mu is held.
 func (s *Session) start(ctx context.Context, base *Token, background bool) *flight {
-	f := &flight{ctx: context.WithoutCancel(ctx), done: make(chan struct{}), base: base, from: base, background: background}
+	f := &flight{ctx: context.WithoutCancel(ctx), done: make(chan struct{}), ended: make(chan struct{}),
+		base: base, from: base, background: background}
 	if background {
 		f.urgent = make(chan struct{})
 	}
 	s.flight.Store(f)
+	f.prev, _ = s.last.Swap(f.ended).(chan struct{})
 	go s.run(f)
 	return f
 }
@@ -95,6 +99,10 @@ func (s *Session) run(f *flight) {
 	}
 	unlock()
 	s.commit(f)
+	defer close(f.ended)
+	if f.prev != nil {
+		<-f.prev
+	}
 	if s.cfg.OnEvent != nil && !f.idle {
 		ev := Event{Background: f.background && !f.joined.Load(), Adopted: f.adopted, Login: f.login,
 			Duration: time.Since(start), Err: f.err}

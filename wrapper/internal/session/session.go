@@ -60,6 +60,7 @@ type Session struct {
 	grace  time.Duration // how long a rejected stored token waits for a newer pair
 	cur    atomic.Pointer[Token]
 	flight atomic.Pointer[flight] // set under mu
+	last   atomic.Value           // the ended of the last flight started (chan struct{}), and nothing more of it
 	stop   chan struct{}          // closed by Close
 	close  func()
 	mu     sync.Mutex
@@ -238,12 +239,13 @@ func (s *Session) RefreshNow(ctx context.Context, refresh string) (next *Token, 
 }
 
 // Close waits for a flight in progress, so that a rotated pair reaches the
-// store, and cuts short a wait for a pair that another replica may save. The
-// session still works, without that wait. It must not be called from
-// Config.Login or from the store's methods, which run in a flight.
+// store and its event is reported, and cuts short a wait for a pair that
+// another replica may save. The session still works, without that wait. It
+// must not be called from Config.Login, Config.OnEvent or the store's
+// methods, which run in a flight.
 func (s *Session) Close() {
 	s.close()
-	if f := s.flight.Load(); f != nil {
-		<-f.done
+	if ended, ok := s.last.Load().(chan struct{}); ok {
+		<-ended
 	}
 }

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -273,4 +274,60 @@ func TestCallerGivesUpOnAFailingFlight(t *testing.T) {
 	s.Close() // waits for the flight
 	_, err = s.Token(context.Background())
 	require.ErrorIs(t, err, errLost, "the flight's failure, until its retry time")
+}
+
+// TestCloseWaitsForTheEvents: Close returns once every flight started
+// before it has reported its event, and events come in the flights' order.
+func TestCloseWaitsForTheEvents(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	var mu sync.Mutex
+	var got []bool // each event's Background
+	s, _ := newSession(t, srv, srv.pair(), func(cfg *Config) {
+		cfg.OnEvent = func(ev Event) {
+			if !ev.Background {
+				time.Sleep(20 * time.Millisecond) // the first event is slow to report
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, ev.Background)
+		}
+	})
+	c.Advance(time.Hour) // expired: the first flight, waited for
+	_, err := s.Token(context.Background())
+	require.NoError(t, err)
+	c.Advance(9*time.Minute + 50*time.Second) // stale: the second, in the background
+	_, err = s.Token(context.Background())
+	require.NoError(t, err)
+	s.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []bool{false, true}, got)
+}
+
+// TestAnEndedFlightKeepsNothingOfItsCaller: once a flight has ended, the
+// session holds nothing of the context of the caller that started it.
+func TestAnEndedFlightKeepsNothingOfItsCaller(t *testing.T) {
+	c := newClock()
+	srv := newServer(c, true)
+	s, _ := newSession(t, srv, srv.pair(), nil)
+	c.Advance(time.Hour)
+	collected := make(chan struct{})
+	func() {
+		type key struct{}
+		value := new([1 << 16]byte)
+		runtime.AddCleanup(value, func(chan struct{}) { close(collected) }, collected)
+		_, err := s.Token(context.WithValue(context.Background(), key{}, value))
+		require.NoError(t, err)
+	}()
+	s.Close()
+	require.Eventually(t, func() bool {
+		runtime.GC()
+		select {
+		case <-collected:
+			return true
+		default:
+			return false
+		}
+	}, 10*time.Second, 10*time.Millisecond)
 }

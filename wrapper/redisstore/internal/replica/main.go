@@ -123,6 +123,9 @@ func main() {
 		}()
 	}
 	wg.Wait()
+	// A refresh in flight ends, and its rotated pair reaches Redis, before
+	// the replica does: as a service that shuts down cleanly.
+	_ = c.Close()
 	emit(event{
 		Ev: "done", Calls: counts.calls.Load(), Failed: counts.failed.Load(),
 		Blacklisted: counts.blacklisted.Load(), Refreshes: counts.refreshes.Load(),
